@@ -1,0 +1,1 @@
+"""Radicale storage, auth and rights plugins backed by the Hermes database (the CalDAV issue)."""

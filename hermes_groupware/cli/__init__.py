@@ -1,0 +1,86 @@
+"""``hermes-groupware``: the admin command line; one module per command group.
+
+Exit codes: 0 success, 2 usage, configuration or invalid input, 3 not found,
+4 permission denied, 5 conflict (someone else changed it), 75 database unavailable (retry).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy.exc import OperationalError
+
+from hermes_groupware import __version__
+from hermes_groupware.cli import customers, db, employees, registers, serve, tasks
+from hermes_groupware.cli.context import CommandContext
+from hermes_groupware.errors import (
+    ConfigError,
+    Conflict,
+    HermesError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+
+EXIT_CODES: dict[type[HermesError], int] = {
+    ConfigError: 2,
+    InvalidInput: 2,
+    NotFound: 3,
+    PermissionDenied: 4,
+    Conflict: 5,
+}
+EX_TEMPFAIL = 75
+_GROUPS = (db, employees, registers, customers, tasks, serve)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    parser = argparse.ArgumentParser(
+        prog="hermes-groupware",
+        description="Hermes Groupware: HermesSQL CRM tasks in calendars, feeds and e-mail.",
+        epilog=(
+            "Configuration: --config PATH, else $HERMES_CONFIG, else ./config.toml; any key can "
+            "be overridden by HERMES_<SECTION>_<KEY>. Exit codes: 0 ok, 2 usage/config/invalid "
+            "input, 3 not found, 4 permission denied, 5 conflict, 75 database unavailable."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--config", metavar="PATH", help="configuration file")
+    parser.add_argument(
+        "--as",
+        dest="as_login",
+        metavar="LOGIN",
+        help="act as this employee, with their rights (default: administrator)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for group in _GROUPS:
+        group.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    context = CommandContext(args)
+    try:
+        logging.basicConfig(
+            level=context.settings.logging.level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        return int(args.handler(context, args) or 0)
+    except HermesError as exc:
+        print(f"hermes-groupware: {exc.message}", file=sys.stderr)
+        return next((code for cls, code in EXIT_CODES.items() if isinstance(exc, cls)), 1)
+    except OperationalError as exc:
+        print(f"hermes-groupware: database unavailable: {exc.orig}", file=sys.stderr)
+        return EX_TEMPFAIL
+    except BrokenPipeError:  # output piped into head(1) and the like
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Settings: ``config.toml`` plus ``HERMES_<SECTION>_<KEY>`` overrides, validated once at start.
+
+Every value remembers where it came from, so that a bad value is reported as one line naming
+the key and its source (the file, or the environment variable), as Radicale does for its
+sourced configuration. No module reads the file or the environment on its own: the CLI loads
+:class:`Settings` and passes it down.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hermes_groupware.errors import ConfigError
+
+ENV_PREFIX = "HERMES_"
+CONFIG_ENV = "HERMES_CONFIG"
+DEFAULT_CONFIG = Path("config.toml")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _secret() -> Any:
+    return field(default=None, metadata={"secret": True})
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Process-wide switches."""
+
+    demo: bool = False
+    default_locale: str = "pl"
+    default_time_zone: str = "Europe/Warsaw"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """Where the Hermes database lives; relative SQLite paths are relative to the config file."""
+
+    url: str = "sqlite:///var/hermes.db"
+    echo: bool = False
+    pool_size: int = 5
+    busy_timeout_ms: int = 10_000
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """The HTTP listener (CalDAV, feeds and API arrive with their issues)."""
+
+    host: str = "127.0.0.1"
+    port: int = 5232
+
+
+@dataclass(frozen=True)
+class FilesSettings:
+    """Content-addressed attachment store."""
+
+    path: str = "var/files"
+    max_file_bytes: int = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    """Secrets; none of them has a working default outside demo mode."""
+
+    secret_key: str | None = _secret()
+    demo_secret_key: str = "hermes-demo-secret-not-for-production"  # noqa: S105 - demo only
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    """Log level and format."""
+
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration, one frozen dataclass per ``[section]``."""
+
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    files: FilesSettings = field(default_factory=FilesSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    base_dir: Path = field(default_factory=Path.cwd)
+
+    @property
+    def files_path(self) -> Path:
+        """The file store directory, resolved against the config file's directory."""
+        return (self.base_dir / self.files.path).resolve()
+
+    @property
+    def secret_key(self) -> str:
+        """The master secret (validated at load time: present outside demo mode)."""
+        return self.security.secret_key or self.security.demo_secret_key
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    name: hint for name, hint in get_type_hints(Settings).items() if name != "base_dir"
+}
+
+
+def config_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
+    """``--config PATH``, else ``$HERMES_CONFIG``, else ``./config.toml``."""
+    if explicit:
+        return Path(explicit)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    return DEFAULT_CONFIG
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Load, override from the environment and validate.
+
+    Raises:
+        ConfigError: naming the key and where its value came from.
+    """
+    env = os.environ if env is None else env
+    file = config_path(path, env)
+    data = _read_toml(file, required=path is not None or CONFIG_ENV in env)
+    values: dict[str, dict[str, tuple[Any, str]]] = {}
+    for section, table in data.items():
+        if section not in _SECTIONS:
+            raise ConfigError(f"[{section}]", str(file), "unknown section")
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{section}]", str(file), "expected a table")
+        values[section] = {key: (value, str(file)) for key, value in table.items()}
+    for var, raw in env.items():
+        if var.startswith(ENV_PREFIX) and var != CONFIG_ENV:
+            section, key = _split_env_name(var)
+            values.setdefault(section, {})[key] = (raw, f"environment variable {var}")
+    sections = {name: _build_section(name, values.get(name, {})) for name in _SECTIONS}
+    base_dir = file.resolve().parent if file.exists() else Path.cwd()
+    settings = Settings(**sections, base_dir=base_dir)
+    _validate(settings, values, str(file))
+    return settings
+
+
+def _read_toml(file: Path, *, required: bool) -> dict[str, Any]:
+    if not file.exists():
+        if required:
+            raise ConfigError("--config", str(file), "file not found")
+        return {}
+    try:
+        with file.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("(syntax)", str(file), str(exc)) from exc
+
+
+def _split_env_name(var: str) -> tuple[str, str]:
+    rest = var[len(ENV_PREFIX) :].lower()
+    for section in sorted(_SECTIONS, key=len, reverse=True):
+        if rest.startswith(section + "_"):
+            return section, rest[len(section) + 1 :]
+    raise ConfigError(var, "environment", "no such configuration section")
+
+
+def _build_section(name: str, given: dict[str, tuple[Any, str]]) -> Any:
+    cls = _SECTIONS[name]
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, (value, source) in given.items():
+        if key not in known:
+            raise ConfigError(f"[{name}] {key}", source, "unknown key")
+        kwargs[key] = _coerce(value, hints[key], f"[{name}] {key}", source)
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:
+    if get_origin(hint) in (Union, types.UnionType):
+        if value in ("", None):
+            return None
+        hint = next(arg for arg in get_args(hint) if arg is not type(None))
+    from_env = isinstance(value, str) and source.startswith("environment")
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if from_env and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        raise ConfigError(key, source, f"expected true or false, got {value!r}")
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if from_env:
+            try:
+                return int(value)
+            except ValueError:
+                pass
+        raise ConfigError(key, source, f"expected an integer, got {value!r}")
+    if not isinstance(value, str):
+        raise ConfigError(key, source, f"expected a string, got {value!r}")
+    return value
+
+
+def _validate(settings: Settings, values: dict[str, dict[str, tuple[Any, str]]], file: str) -> None:
+    def source(section: str, key: str) -> str:
+        return values.get(section, {}).get(key, (None, f"{file} (default)"))[1]
+
+    if not settings.server.demo:
+        for section in (settings.security,):
+            for f in fields(section):
+                if f.metadata.get("secret") and not getattr(section, f.name):
+                    raise ConfigError(
+                        f"[security] {f.name}",
+                        source("security", f.name),
+                        "required outside demo mode (set it in the file or in "
+                        f"HERMES_SECURITY_{f.name.upper()})",
+                    )
+    if settings.server.default_locale not in ("pl", "en"):
+        raise ConfigError(
+            "[server] default_locale", source("server", "default_locale"), "expected pl or en"
+        )
+    try:
+        ZoneInfo(settings.server.default_time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            "[server] default_time_zone",
+            source("server", "default_time_zone"),
+            f"unknown time zone {settings.server.default_time_zone!r}",
+        ) from exc
+    if not 0 < settings.http.port < 65536:
+        raise ConfigError("[http] port", source("http", "port"), "expected 1..65535")
+    if settings.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(
+            "[logging] level", source("logging", "level"), "expected DEBUG, INFO, WARNING or ERROR"
+        )
+    if not settings.database.url.startswith(("sqlite", "postgresql")):
+        raise ConfigError(
+            "[database] url", source("database", "url"), "only sqlite and postgresql are supported"
+        )
+
+
+def with_overrides(settings: Settings, **sections: Mapping[str, Any]) -> Settings:
+    """A copy with some section values replaced (used by tests and the CLI)."""
+    replaced = {
+        name: dataclasses.replace(getattr(settings, name), **changes)
+        for name, changes in sections.items()
+    }
+    return dataclasses.replace(settings, **replaced)

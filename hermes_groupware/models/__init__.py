@@ -1,0 +1,37 @@
+"""Typed models, one module per aggregate; tables only, queries live in the services."""
+
+from hermes_groupware.models.custom_field import CustomFieldDefinition, CustomFieldValue
+from hermes_groupware.models.customer import ContactPerson, Customer, CustomerDomain
+from hermes_groupware.models.employee import AppPassword, Employee, Group, group_members
+from hermes_groupware.models.files import StoredFile
+from hermes_groupware.models.journal import (
+    ChangeContext,
+    ChangeJournal,
+    JournalCounter,
+    TaskHistory,
+)
+from hermes_groupware.models.register import Register, RegisterCounter, RegisterPermission
+from hermes_groupware.models.task import Task
+from hermes_groupware.models.task_item import TaskItem
+
+__all__ = [
+    "AppPassword",
+    "ChangeContext",
+    "ChangeJournal",
+    "ContactPerson",
+    "CustomFieldDefinition",
+    "CustomFieldValue",
+    "Customer",
+    "CustomerDomain",
+    "Employee",
+    "Group",
+    "JournalCounter",
+    "Register",
+    "RegisterCounter",
+    "RegisterPermission",
+    "StoredFile",
+    "Task",
+    "TaskHistory",
+    "TaskItem",
+    "group_members",
+]

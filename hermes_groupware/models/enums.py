@@ -1,0 +1,105 @@
+"""Closed value sets, stored as text so that plain SQL from the desktop application can use them."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Locale(enum.StrEnum):
+    """Language of everything a person reads."""
+
+    PL = "pl"
+    EN = "en"
+
+
+class TaskStatus(enum.StrEnum):
+    """Task lifecycle; ``done`` and ``cancelled`` are closed."""
+
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_closed(self) -> bool:
+        """Closed tasks are never overdue and are what handover leaves behind."""
+        return self in (TaskStatus.DONE, TaskStatus.CANCELLED)
+
+
+OPEN_STATUSES = tuple(s for s in TaskStatus if not s.is_closed)
+
+
+class Priority(enum.StrEnum):
+    """Three levels, like iCalendar's 1/5/9."""
+
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class Visibility(enum.StrEnum):
+    """``private``: only the people on the task and admins see it."""
+
+    NORMAL = "normal"
+    PRIVATE = "private"
+
+
+class CustomerKind(enum.StrEnum):
+    """Kontrahent kinds from the seed."""
+
+    CLIENT = "client"
+    PROSPECT = "prospect"
+    PARTNER = "partner"
+    COMPETITOR = "competitor"
+
+
+class AccessLevel(enum.StrEnum):
+    """Register access, ordered: each level includes the ones before it."""
+
+    NONE = "none"
+    READ = "read"
+    EDIT = "edit"
+
+    @property
+    def rank(self) -> int:
+        """Comparable strength of the level."""
+        return list(AccessLevel).index(self)
+
+
+class ItemKind(enum.StrEnum):
+    """Task items (pozycje) from the seed."""
+
+    NOTE = "note"
+    FILE = "file"
+    DOCUMENT = "document"
+    DELEGATION = "delegation"
+
+
+class DelegationMode(enum.StrEnum):
+    """Whole task with its history, or a sub-task that does not reveal its parent."""
+
+    WITH_HISTORY = "with_history"
+    HIDE_PARENT = "hide_parent"
+
+
+class FieldType(enum.StrEnum):
+    """Custom field (cecha) value types."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+
+
+class Source(enum.StrEnum):
+    """Where a change came from; ``database`` is anything that did not say (plain SQL)."""
+
+    CLI = "cli"
+    API = "api"
+    CALDAV = "caldav"
+    EMAIL = "email"
+    DATABASE = "database"
+    EXTERNAL = "external"
+    SYSTEM = "system"

@@ -1,0 +1,159 @@
+"""The single visibility and edit policy for tasks; every other module asks here.
+
+An employee sees a task when any of these holds:
+
+* they are an admin;
+* they are its responsible employee or its creator;
+* it was delegated to them *with history*, directly or through an ancestor (the whole case);
+* it was delegated to them as a sub-task *hiding the parent* (that task only);
+* the task is not private and they may read its register (register default, a personal grant
+  or a grant to one of their groups).
+
+Delegations never grant anything upwards: the parent of a delegated sub-task is shown only when
+the employee may see it on their own (the hidden-parent rule of the seed). Inactive employees
+see nothing. Editing needs the same, with register ``edit`` instead of ``read``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from hermes_groupware.db.session import Actor
+from hermes_groupware.errors import NotFound, PermissionDenied
+from hermes_groupware.models import (
+    Employee,
+    Register,
+    RegisterPermission,
+    Task,
+    TaskItem,
+    group_members,
+)
+from hermes_groupware.models.enums import AccessLevel, DelegationMode, ItemKind, Visibility
+
+
+def register_levels(session: Session, actor: Actor) -> dict[int, AccessLevel]:
+    """The actor's effective level on every register (strongest of default and grants)."""
+    registers = session.execute(select(Register.id, Register.default_access)).all()
+    if actor.is_admin:
+        return {register_id: AccessLevel.EDIT for register_id, _ in registers}
+    if actor.employee_id is None or not _is_active(session, actor.employee_id):
+        return {register_id: AccessLevel.NONE for register_id, _ in registers}
+    levels = {register_id: AccessLevel(level) for register_id, level in registers}
+    my_groups = select(group_members.c.group_id).where(
+        group_members.c.employee_id == actor.employee_id
+    )
+    grants = session.execute(
+        select(RegisterPermission.register_id, RegisterPermission.level).where(
+            or_(
+                RegisterPermission.employee_id == actor.employee_id,
+                RegisterPermission.group_id.in_(my_groups),
+            )
+        )
+    ).all()
+    for register_id, level in grants:
+        if AccessLevel(level).rank > levels[register_id].rank:
+            levels[register_id] = AccessLevel(level)
+    return levels
+
+
+def _is_active(session: Session, employee_id: int) -> bool:
+    return bool(session.scalar(select(Employee.is_active).where(Employee.id == employee_id)))
+
+
+def _delegated_task_ids(employee_id: int, mode: DelegationMode) -> Select[int]:
+    return select(TaskItem.task_id).where(
+        TaskItem.kind == ItemKind.DELEGATION,
+        TaskItem.delegate_id == employee_id,
+        TaskItem.delegation_mode == mode,
+        TaskItem.revoked_at.is_(None),
+    )
+
+
+def _with_history_tree(employee_id: int) -> Select[int]:
+    """Tasks delegated with history and all their descendants (a recursive CTE)."""
+    roots = _delegated_task_ids(employee_id, DelegationMode.WITH_HISTORY).cte(
+        "delegated_tree", recursive=True
+    )
+    children = select(Task.id).join(roots, Task.parent_id == roots.c.task_id)
+    tree = roots.union(children)
+    return select(tree.c.task_id)
+
+
+def visible_tasks_clause(session: Session, actor: Actor, level: AccessLevel) -> ColumnElement[bool]:
+    """A WHERE clause selecting the tasks the actor may see (``READ``) or change (``EDIT``)."""
+    if actor.is_admin:
+        return true()
+    if actor.employee_id is None or not _is_active(session, actor.employee_id):
+        return false()
+    me = actor.employee_id
+    registers = [
+        rid for rid, lvl in register_levels(session, actor).items() if lvl.rank >= level.rank
+    ]
+    return or_(
+        Task.responsible_id == me,
+        Task.creator_id == me,
+        Task.id.in_(_with_history_tree(me)),
+        Task.id.in_(_delegated_task_ids(me, DelegationMode.HIDE_PARENT)),
+        and_(Task.visibility == Visibility.NORMAL, Task.register_id.in_(registers)),
+    )
+
+
+def can_see(session: Session, actor: Actor, task_id: int) -> bool:
+    """Whether the actor may know that the task exists and read it."""
+    clause = visible_tasks_clause(session, actor, AccessLevel.READ)
+    return session.scalar(select(Task.id).where(Task.id == task_id, clause)) is not None
+
+
+def can_edit(session: Session, actor: Actor, task_id: int) -> bool:
+    """Whether the actor may change the task or add items to it."""
+    clause = visible_tasks_clause(session, actor, AccessLevel.EDIT)
+    return session.scalar(select(Task.id).where(Task.id == task_id, clause)) is not None
+
+
+def readable_task(session: Session, actor: Actor, task_id: int) -> Task:
+    """The task, or NotFound when it does not exist or the actor may not see it.
+
+    Both cases raise the same error, so nobody learns that a hidden task exists.
+    """
+    task = session.get(Task, task_id)
+    if task is None or not can_see(session, actor, task_id):
+        raise NotFound("task not found")
+    return task
+
+
+def readable_task_id(session: Session, actor: Actor, number: str) -> int:
+    """The id of the task with this number, with the same NotFound for missing and hidden."""
+    task_id = session.scalar(select(Task.id).where(Task.number == number))
+    if task_id is None or not can_see(session, actor, task_id):
+        raise NotFound(f"task {number} not found")
+    return task_id
+
+
+def editable_task(session: Session, actor: Actor, task_id: int) -> Task:
+    """The task, or NotFound (invisible) / PermissionDenied (visible, not editable)."""
+    task = readable_task(session, actor, task_id)
+    if not can_edit(session, actor, task_id):
+        raise PermissionDenied(f"you may not change task {task.number}")
+    return task
+
+
+def visible_parent_id(session: Session, actor: Actor, task: Task) -> int | None:
+    """The parent's id when the actor may see the parent; None hides it (hidden-parent rule)."""
+    if task.parent_id is None or not can_see(session, actor, task.parent_id):
+        return None
+    return task.parent_id
+
+
+def require_register_level(
+    session: Session, actor: Actor, register_id: int, level: AccessLevel
+) -> None:
+    """Raise PermissionDenied unless the actor has ``level`` on the register."""
+    if register_levels(session, actor).get(register_id, AccessLevel.NONE).rank < level.rank:
+        raise PermissionDenied(f"you may not {level.value} tasks in this register")
+
+
+def require_admin(actor: Actor) -> None:
+    """Directory and configuration changes are for admins."""
+    if not actor.is_admin:
+        raise PermissionDenied("only administrators may do this")

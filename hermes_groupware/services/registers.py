@@ -1,0 +1,180 @@
+"""Registers: creation, access grants and per-year task numbering."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hermes_groupware.db.session import UnitOfWork
+from hermes_groupware.errors import InvalidInput
+from hermes_groupware.models import Employee, Register, RegisterCounter, RegisterPermission, Task
+from hermes_groupware.models.enums import AccessLevel
+from hermes_groupware.services import access
+from hermes_groupware.services.lookups import employee_by_login, group_by_slug, register_by_code
+
+_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+@dataclass(frozen=True)
+class RegisterView:
+    """What people see of a register."""
+
+    id: int
+    code: str
+    name: str
+    colour: str
+    inbound_email: str | None
+    default_assignee: str | None
+    manager: str | None
+    default_access: str
+    is_active: bool
+
+
+def validate_colour(colour: str) -> str:
+    """``#RRGGBB`` or InvalidInput."""
+    if not _COLOUR.match(colour):
+        raise InvalidInput("colour", f"expected #RRGGBB, got {colour!r}")
+    return colour.upper()
+
+
+def validate_email(address: str, field: str = "email") -> str:
+    """A plain ``local@domain`` address, lower-cased domain, or InvalidInput."""
+    address = address.strip()
+    if not _EMAIL.match(address) or len(address) > 254:
+        raise InvalidInput(field, f"not an e-mail address: {address!r}")
+    local, domain = address.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"
+
+
+def add_register(
+    uow: UnitOfWork,
+    *,
+    code: str,
+    name: str,
+    colour: str,
+    inbound_email: str | None = None,
+    default_assignee: str | None = None,
+    manager: str | None = None,
+    default_access: AccessLevel = AccessLevel.READ,
+) -> RegisterView:
+    """Create a register (admins only)."""
+    access.require_admin(uow.actor)
+    session = uow.session
+    code = code.strip().upper()
+    if not _CODE.match(code):
+        raise InvalidInput("code", "2-10 letters or digits, starting with a letter")
+    if session.scalar(select(exists().where(Register.code == code))):
+        raise InvalidInput("code", f"register {code} already exists")
+    if not name.strip():
+        raise InvalidInput("name", "must not be empty")
+    register = Register(
+        code=code,
+        name=name.strip(),
+        colour=validate_colour(colour),
+        inbound_email=validate_email(inbound_email, "email") if inbound_email else None,
+        default_assignee_id=(
+            employee_by_login(session, default_assignee, field="default_assignee").id
+            if default_assignee
+            else None
+        ),
+        manager_id=employee_by_login(session, manager, field="manager").id if manager else None,
+        default_access=default_access,
+    )
+    session.add(register)
+    session.flush()
+    return view(session, register)
+
+
+def grant(
+    uow: UnitOfWork,
+    code: str,
+    level: AccessLevel,
+    *,
+    login: str | None = None,
+    group: str | None = None,
+) -> None:
+    """Give one employee or one group a level on a register (replacing an earlier grant)."""
+    access.require_admin(uow.actor)
+    session = uow.session
+    if (login is None) == (group is None):
+        raise InvalidInput("grantee", "give exactly one of login or group")
+    register = register_by_code(session, code)
+    employee_id = employee_by_login(session, login).id if login else None
+    group_id = group_by_slug(session, group).id if group else None
+    grantee = (
+        RegisterPermission.employee_id == employee_id
+        if employee_id is not None
+        else RegisterPermission.group_id == group_id
+    )
+    existing = session.scalar(
+        select(RegisterPermission).where(RegisterPermission.register_id == register.id, grantee)
+    )
+    if existing is None:
+        session.add(
+            RegisterPermission(
+                register_id=register.id, employee_id=employee_id, group_id=group_id, level=level
+            )
+        )
+    else:
+        existing.level = level
+    session.flush()
+
+
+def list_registers(uow: UnitOfWork) -> list[RegisterView]:
+    """Registers the actor may read, by code."""
+    levels = access.register_levels(uow.session, uow.actor)
+    registers = uow.session.scalars(select(Register).order_by(Register.code))
+    return [
+        view(uow.session, r)
+        for r in registers
+        if levels.get(r.id, AccessLevel.NONE).rank >= AccessLevel.READ.rank
+    ]
+
+
+def view(session: Session, register: Register) -> RegisterView:
+    """The register as a read model."""
+
+    def login(employee_id: int | None) -> str | None:
+        if employee_id is None:
+            return None
+        return session.scalar(select(Employee.login).where(Employee.id == employee_id))
+
+    return RegisterView(
+        id=register.id,
+        code=register.code,
+        name=register.name,
+        colour=register.colour.upper(),
+        inbound_email=register.inbound_email,
+        default_assignee=login(register.default_assignee_id),
+        manager=login(register.manager_id),
+        default_access=AccessLevel(register.default_access).value,
+        is_active=register.is_active,
+    )
+
+
+def allocate_number(session: Session, register: Register, year: int) -> str:
+    """The next free ``CODE/YEAR/NNNN``.
+
+    The counter row is bumped with an upsert, so concurrent writers on PostgreSQL queue on its
+    row lock. Numbers the desktop application wrote directly are skipped, not reused.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(RegisterCounter)
+        .values(register_id=register.id, year=year, last_number=1)
+        .on_conflict_do_update(
+            index_elements=[RegisterCounter.register_id, RegisterCounter.year],
+            set_={"last_number": RegisterCounter.last_number + 1},
+        )
+        .returning(RegisterCounter.last_number)
+    )
+    while True:
+        number = f"{register.code}/{year}/{session.scalar(statement):04d}"
+        if not session.scalar(select(exists().where(Task.number == number))):
+            return number

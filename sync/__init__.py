@@ -1,0 +1,1 @@
+"""Shared semantics of change: the journal reader now; the iCalendar mapping and tokens later."""

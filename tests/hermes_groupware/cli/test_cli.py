@@ -1,0 +1,280 @@
+"""The console script, run as a separate process against a fresh database, as an admin would."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import DatabaseFactory
+
+SCRIPT = str(Path(sys.executable).with_name("hermes-groupware"))
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def cli_env(db_factory: DatabaseFactory, tmp_path: Path) -> dict[str, str]:
+    config = tmp_path / "config.toml"
+    config.write_text('[server]\ndemo = true\n[logging]\nlevel = "WARNING"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERMES_")}
+    env.update(
+        HERMES_CONFIG=str(config),
+        HERMES_DATABASE_URL=db_factory.new_url(),
+        HERMES_FILES_PATH=str(tmp_path / "files"),
+    )
+    return env
+
+
+@pytest.fixture
+def run(cli_env: dict[str, str]) -> Run:
+    def _run(
+        *args: str, expect: int = 0, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(  # noqa: PLW1510 - the exit code is checked below
+            [SCRIPT, *args], env=cli_env, capture_output=True, text=True, input=stdin, timeout=120
+        )
+        assert result.returncode == expect, (args, result.stdout, result.stderr)
+        return result
+
+    return _run
+
+
+def _json(result: subprocess.CompletedProcess[str]) -> Any:
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def demo(run: Run) -> Run:
+    run("db", "upgrade")
+    run("demo-data", "--tasks", "80", "--seed", "7")
+    return run
+
+
+def test_help_needs_no_config_or_database(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [SCRIPT, "--help"], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    assert "task" in result.stdout and "Exit codes" in result.stdout
+
+
+def test_demo_data_is_realistic(demo: Run, cli_env: dict[str, str]) -> None:
+    employees = _json(demo("employee", "list", "--json"))
+    assert len(employees) >= 5
+    registers = {r["code"]: r for r in _json(demo("register", "list", "--json"))}
+    assert {"HAN", "REK", "WEW", "SER"} <= set(registers)
+    assert len({r["colour"] for r in registers.values()}) == len(registers)
+    assert registers["REK"]["inbound_email"] == "reklamacje@firma.pl"
+    customers = _json(demo("customer", "list", "--json"))
+    assert len(customers) >= 30
+    assert all(c["contacts"] and all("@" in p["email"] for p in c["contacts"]) for c in customers)
+    tasks = _json(demo("task", "list", "--json"))
+    assert len(tasks) == 80
+    assert any(t["parent"] for t in tasks)
+    assert any(set("łąęśżźćńó") & set(t["subject"]) for t in tasks)
+    overdue = _json(demo("task", "list", "--overdue", "--json"))
+    assert overdue and all(
+        t["overdue"] and t["status"] not in ("done", "cancelled") for t in overdue
+    )
+    engine = create_engine(cli_env["HERMES_DATABASE_URL"])
+    with engine.connect() as conn:
+        notes = conn.scalar(text("SELECT count(*) FROM task_items WHERE kind = 'note'"))
+        opportunities = conn.scalar(
+            text("SELECT count(*) FROM tasks WHERE opportunity_value IS NOT NULL")
+        )
+    engine.dispose()
+    assert notes and notes > 40 and opportunities and opportunities > 5
+    assert "skipped" in demo("demo-data", "--if-empty").stderr
+
+
+def test_plain_sql_change_shows_in_history_with_source_database(
+    demo: Run, cli_env: dict[str, str]
+) -> None:
+    created = _json(
+        demo(
+            "task",
+            "create",
+            "--register",
+            "REK",
+            "--subject",
+            "Reklamacja: pęknięta obudowa",
+            "--assignee",
+            "mzielinska",
+            "--due",
+            "2026-12-01",
+            "--json",
+        )
+    )
+    number = created["task"]["number"]
+    engine = create_engine(cli_env["HERMES_DATABASE_URL"])
+    with engine.begin() as conn:  # the desktop application: plain SQL, no Hermes code
+        conn.execute(
+            text("UPDATE tasks SET status = 'in_progress' WHERE number = :n"), {"n": number}
+        )
+    engine.dispose()
+    shown = _json(demo("task", "show", number, "--json"))
+    assert shown["task"]["status"] == "in_progress"
+    assert {
+        "field": "status",
+        "old": "new",
+        "new": "in_progress",
+        "source": "database",
+    }.items() <= next(h for h in shown["history"] if h["field"] == "status").items()
+    assert shown["history"][0]["field"] == "created" and shown["history"][0]["source"] == "cli"
+
+
+def test_task_lifecycle_and_errors(demo: Run) -> None:
+    created = _json(
+        demo(
+            "task",
+            "create",
+            "--register",
+            "HAN",
+            "--subject",
+            "Oferta dla Łodzi",
+            "--start",
+            "2026-12-01 09:00",
+            "--due",
+            "2026-12-01 10:30",
+            "--json",
+        )
+    )
+    number = created["task"]["number"]
+    assert created["task"]["planned_start"] == "2026-12-01T08:00:00+00:00"  # Warsaw is UTC+1
+    assert not created["task"]["all_day"]
+    demo("task", "update", number, "--status", "done", "--assignee", "anowak")
+    shown = _json(demo("task", "show", number, "--json"))
+    assert shown["task"]["status"] == "done" and shown["task"]["completed_at"]
+    assert {h["field"] for h in shown["history"]} >= {
+        "created",
+        "status",
+        "responsible_id",
+        "completed_at",
+    }
+    responsible = next(h for h in shown["history"] if h["field"] == "responsible_id")
+    assert responsible["new"] == "anowak" and responsible["source"] == "cli"
+    bad = demo("task", "update", number, "--due", "2026-11-30", expect=2)
+    assert "due" in bad.stderr and "before the planned start" in bad.stderr
+    assert (
+        "register" in demo("task", "create", "--register", "XYZ", "--subject", "x", expect=2).stderr
+    )
+    assert "not found" in demo("task", "show", "HAN/1999/0001", expect=3).stderr
+    demo("--as", "kwojcik", "task", "update", number, "--subject", "?", expect=4)
+    conflict = demo("task", "update", number, "--subject", "x", "--expected-version", "1", expect=5)
+    assert "changed by someone else" in conflict.stderr
+
+
+def test_hidden_parent_through_the_cli(demo: Run) -> None:
+    tasks = _json(demo("--as", "kwojcik", "task", "list", "--search", "Ocena techniczna", "--json"))
+    assert len(tasks) == 1 and tasks[0]["parent"] is None
+    parents = _json(demo("task", "list", "--search", "Przetarg poufny", "--json"))
+    hidden = demo("--as", "kwojcik", "task", "show", parents[0]["number"], expect=3)
+    assert "Przetarg" not in hidden.stderr + hidden.stdout
+
+
+def test_employees_passwords_and_handover(demo: Run) -> None:
+    demo(
+        "employee",
+        "add",
+        "jnowy",
+        "--first-name",
+        "Jerzy",
+        "--last-name",
+        "Nowy",
+        "--email",
+        "jnowy@firma.pl",
+        "--group",
+        "sprzedaz",
+    )
+    generated = _json(demo("employee", "set-password", "jnowy", "--label", "iPhone", "--json"))
+    assert len(generated["password"]) >= 24
+    demo("employee", "set-password", "jnowy", "--password-stdin", stdin="bardzo-tajne-haslo\n")
+    moved = _json(demo("employee", "handover", "anowak", "jnowy", "--json"))
+    assert moved["task_numbers"]
+    left = _json(demo("task", "list", "--assignee", "anowak", "--json"))
+    assert all(t["status"] in ("done", "cancelled") for t in left)
+    listed = {e["login"]: e for e in _json(demo("employee", "list", "--json"))}
+    assert listed["anowak"]["substitute"] == "jnowy"
+    assert demo("employee", "add", "jnowy", "--first-name", "J", "--last-name", "N", expect=2)
+
+
+def test_customers_and_registers_from_the_cli(run: Run) -> None:
+    run("db", "upgrade")
+    run(
+        "register",
+        "add",
+        "WYS",
+        "--name",
+        "Wysyłki",
+        "--colour",
+        "#00897B",
+        "--email",
+        "wysylki@firma.pl",
+    )
+    assert (
+        "colour"
+        in run("register", "add", "BAD", "--name", "x", "--colour", "zielony", expect=2).stderr
+    )
+    customer = _json(
+        run(
+            "customer",
+            "add",
+            "--name",
+            "Żabka Polska sp. z o.o.",
+            "--tax-id",
+            "526-000-12-46",
+            "--domain",
+            "zabka.pl",
+            "--json",
+        )
+    )
+    run(
+        "customer",
+        "add-contact",
+        str(customer["id"]),
+        "--first-name",
+        "Łucja",
+        "--last-name",
+        "Śliwa",
+        "--email",
+        "lucja.sliwa@zabka.pl",
+    )
+    (listed,) = _json(run("customer", "list", "--json"))
+    assert listed["contacts"][0]["email"] == "lucja.sliwa@zabka.pl"
+    assert (
+        "tax_id" in run("customer", "add", "--name", "X", "--tax-id", "1234567890", expect=2).stderr
+    )
+
+
+def test_config_error_is_one_line_with_key_and_source(run: Run, cli_env: dict[str, str]) -> None:
+    Path(cli_env["HERMES_CONFIG"]).write_text("[http]\nport = 'osiemdziesiąt'\n", encoding="utf-8")
+    result = run("employee", "list", expect=2)
+    assert result.stderr.count("\n") == 1
+    assert "[http] port" in result.stderr and cli_env["HERMES_CONFIG"] in result.stderr
+    cli_env["HERMES_HTTP_PORT"] = "x"
+    Path(cli_env["HERMES_CONFIG"]).write_text("[server]\ndemo = true\n", encoding="utf-8")
+    assert "HERMES_HTTP_PORT" in run("employee", "list", expect=2).stderr
+
+
+def test_status_tells_when_the_schema_is_old(run: Run) -> None:
+    assert _json(run("db", "status", "--json", expect=1))["up_to_date"] is False
+    run("db", "upgrade")
+    assert _json(run("db", "status", "--json"))["up_to_date"] is True
+
+
+def test_serve_stops_cleanly_on_sigterm(run: Run, cli_env: dict[str, str]) -> None:
+    run("db", "upgrade")
+    with subprocess.Popen(
+        [SCRIPT, "serve"], env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as server:
+        assert server.stdout is not None
+        assert server.stdout.readline().strip() == "ready"
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) == 0

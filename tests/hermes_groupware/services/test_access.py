@@ -1,0 +1,142 @@
+"""Who sees and edits what: registers, private tasks, delegations and the hidden parent."""
+
+from __future__ import annotations
+
+import pytest
+
+from hermes_groupware.db.session import UnitOfWork
+from hermes_groupware.errors import InvalidInput, NotFound
+from hermes_groupware.models.enums import AccessLevel, DelegationMode, Visibility
+from hermes_groupware.services import access, custom_fields, delegation, directory, items, registers
+from hermes_groupware.services.task_views import TaskFilter, list_tasks, task_detail
+from hermes_groupware.services.tasks import TaskChanges, add_subtask, update_task
+from tests.factories import Factory
+
+
+def _numbers(uow: UnitOfWork) -> set[str]:
+    return {t.number for t in list_tasks(uow, TaskFilter())}
+
+
+def test_register_default_grants_and_groups(uow: UnitOfWork, make: Factory) -> None:
+    owner, rep, tech = make.employee(), make.employee(), make.employee()
+    directory.add_group(uow, "serwis", "Serwis")
+    directory.add_member(uow, "serwis", tech.login)
+    open_reg = make.register("OPEN", default_access=AccessLevel.READ)
+    closed = make.register("SER", default_access=AccessLevel.NONE)
+    registers.grant(uow, "SER", AccessLevel.EDIT, group="serwis")
+    a, b = make.task(open_reg, owner), make.task(closed, owner)
+    assert _numbers(make.as_(rep)) == {a.number}
+    assert _numbers(make.as_(tech)) == {a.number, b.number}
+    assert access.can_edit(uow.session, make.actor(tech), b.id)
+    assert not access.can_edit(uow.session, make.actor(tech), a.id)
+
+
+def test_private_tasks_only_for_the_people_on_them(uow: UnitOfWork, make: Factory) -> None:
+    owner, colleague = make.employee(), make.employee()
+    reg = make.register(default_access=AccessLevel.EDIT)
+    private = make.task(reg, owner, private=True)
+    assert access.can_see(uow.session, make.actor(owner), private.id)
+    assert not access.can_see(uow.session, make.actor(colleague), private.id)
+    delegation.delegate(uow, private.id, colleague.login, DelegationMode.WITH_HISTORY)
+    assert access.can_see(uow.session, make.actor(colleague), private.id)
+
+
+def test_inactive_employees_see_nothing(uow: UnitOfWork, make: Factory) -> None:
+    owner = make.employee()
+    reg = make.register(default_access=AccessLevel.EDIT)
+    task = make.task(reg, owner)
+    from hermes_groupware.models import Employee
+
+    uow.session.get_one(Employee, owner.id).is_active = False
+    assert not access.can_see(uow.session, make.actor(owner), task.id)
+
+
+def test_delegation_with_history_shows_items_and_subtasks(uow: UnitOfWork, make: Factory) -> None:
+    owner, helper = make.employee(), make.employee()
+    reg = make.register(default_access=AccessLevel.NONE)
+    task = make.task(reg, owner, "Sprawa")
+    items.add_note(uow, task.id, "notatka sprzed delegacji")
+    sub = add_subtask(uow, task.id, subject="pod-zadanie", responsible_id=owner.id)
+    assert _numbers(make.as_(helper)) == set()
+    delegation.delegate(uow, task.id, helper.login, DelegationMode.WITH_HISTORY)
+    as_helper = make.as_(helper)
+    assert _numbers(as_helper) == {task.number, sub.number}
+    detail = task_detail(as_helper, task.id)
+    assert [n.body for n in detail.notes] == ["notatka sprzed delegacji"]
+    items.add_note(as_helper, task.id, "delegat może dopisać")  # delegates may work on it
+
+
+def test_revoked_delegation_ends_access(uow: UnitOfWork, make: Factory) -> None:
+    owner, helper = make.employee(), make.employee()
+    reg = make.register(default_access=AccessLevel.NONE)
+    task = make.task(reg, owner)
+    item = delegation.delegate(uow, task.id, helper.login, DelegationMode.WITH_HISTORY)
+    delegation.revoke_delegation(uow, item.id)
+    assert not access.can_see(uow.session, make.actor(helper), task.id)
+
+
+def test_hidden_parent_delegate_never_learns_the_parent(uow: UnitOfWork, make: Factory) -> None:
+    """The seed: a sub-task is delegated without revealing the main task's content."""
+    rep, tech = make.employee(), make.employee()
+    sales = make.register("HAN", default_access=AccessLevel.NONE)
+    custom_fields.define_field(uow, "HAN", key="rabat", label="Rabat", field_type="number")  # type: ignore[arg-type]
+    parent = make.task(sales, rep, "Przetarg poufny", description="rabat 18%")
+    items.add_note(uow, parent.id, "nie ujawniać serwisowi")
+    custom_fields.set_values(uow, parent.id, {"rabat": "18"})
+    sub = add_subtask(uow, parent.id, subject="Ocena techniczna", responsible_id=rep.id)
+    other = make.task(sales, rep, "Przeniesiona")
+    update_task(uow, sub.id, TaskChanges(parent_id=other.id))  # history now mentions parents
+    update_task(uow, sub.id, TaskChanges(parent_id=parent.id))
+    delegation.delegate(uow, sub.id, tech.login, DelegationMode.HIDE_PARENT)
+    as_tech = make.as_(tech)
+
+    detail = task_detail(as_tech, sub.id)
+    assert detail.task.subject == "Ocena techniczna"
+    assert detail.task.parent is None
+    parent_changes = [h for h in detail.history if h.field == "parent_id"]
+    assert parent_changes and all(h.old is None and h.new is None for h in parent_changes)
+    assert _numbers(as_tech) == {sub.number}
+    assert [t.parent for t in list_tasks(as_tech, TaskFilter())] == [None]
+    for attempt in (
+        lambda: access.readable_task(uow.session, as_tech.actor, parent.id),
+        lambda: access.readable_task_id(uow.session, as_tech.actor, parent.number),
+        lambda: task_detail(as_tech, parent.id),
+        lambda: items.add_note(as_tech, parent.id, "?"),
+        lambda: add_subtask(as_tech, parent.id, subject="?"),
+        lambda: update_task(as_tech, parent.id, TaskChanges(subject="?")),
+        lambda: delegation.delegate(as_tech, parent.id, tech.login, DelegationMode.WITH_HISTORY),
+    ):
+        with pytest.raises(NotFound) as error:
+            attempt()
+        assert parent.subject not in error.value.message
+    with pytest.raises(NotFound) as missing:
+        access.readable_task_id(uow.session, as_tech.actor, "HAN/1999/9999")
+    with pytest.raises(NotFound) as hidden:
+        access.readable_task_id(uow.session, as_tech.actor, parent.number)
+    assert str(missing.value).replace("HAN/1999/9999", "N") == str(hidden.value).replace(
+        parent.number, "N"
+    )
+    # the owner still sees the whole tree
+    assert task_detail(make.as_(rep), sub.id).task.parent == parent.number
+
+
+def test_hide_parent_needs_a_subtask(uow: UnitOfWork, make: Factory) -> None:
+    owner, helper = make.employee(), make.employee()
+    task = make.task(make.register(), owner)
+    with pytest.raises(InvalidInput, match="sub-task"):
+        delegation.delegate(uow, task.id, helper.login, DelegationMode.HIDE_PARENT)
+
+
+def test_visibility_private_is_kept_on_subtask_listing(uow: UnitOfWork, make: Factory) -> None:
+    owner, reader = make.employee(), make.employee()
+    reg = make.register(default_access=AccessLevel.READ)
+    parent = make.task(reg, owner)
+    add_subtask(uow, parent.id, subject="jawne", responsible_id=owner.id)
+    add_subtask(
+        uow,
+        parent.id,
+        subject="prywatne",
+        responsible_id=owner.id,
+        changes=TaskChanges(visibility=Visibility.PRIVATE),
+    )
+    assert [s.subject for s in task_detail(make.as_(reader), parent.id).subtasks] == ["jawne"]
