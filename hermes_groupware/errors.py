@@ -46,6 +46,18 @@ class Conflict(HermesError):
         self.actual = actual
 
 
+class SchemaOutdated(HermesError):
+    """The database schema is not the one this code expects (``db upgrade`` fixes it)."""
+
+    code = "schema_outdated"
+
+    def __init__(self, current: str | None, head: str | None) -> None:
+        super().__init__(
+            f"the database schema is at {current or '(empty)'}, this version needs {head}; "
+            "run: hermes-groupware db upgrade"
+        )
+
+
 class ConfigError(HermesError):
     """A configuration value is missing or wrong; names the key and where it came from."""
 

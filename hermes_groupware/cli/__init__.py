@@ -23,11 +23,13 @@ from hermes_groupware.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    SchemaOutdated,
 )
 
 EXIT_CODES: dict[type[HermesError], int] = {
     ConfigError: 2,
     InvalidInput: 2,
+    SchemaOutdated: 2,
     NotFound: 3,
     PermissionDenied: 4,
     Conflict: 5,

@@ -9,6 +9,7 @@ from functools import cached_property
 
 from hermes_groupware.bootstrap import database_from_settings
 from hermes_groupware.config import Settings, load_settings
+from hermes_groupware.db import migrate
 from hermes_groupware.db.session import Actor, Database, UnitOfWork
 from hermes_groupware.errors import PermissionDenied
 from hermes_groupware.models.enums import Source
@@ -33,12 +34,19 @@ class CommandContext:
         return database_from_settings(self.settings)
 
     @cached_property
+    def current_database(self) -> Database:
+        """The database, after checking that its schema is the one this code expects."""
+        migrate.require_current(self.database.engine)
+        return self.database
+
+    @cached_property
     def actor(self) -> Actor:
         """``--as LOGIN`` acts as that employee with their rights; otherwise the admin CLI."""
         login = self.args.as_login
         if not login:
             return Actor.system("cli")
-        with self.database.unit_of_work(Actor.system("cli"), Source.CLI, read_only=True) as uow:
+        system = Actor.system("cli")
+        with self.current_database.unit_of_work(system, Source.CLI, read_only=True) as uow:
             employee = employee_by_login(uow.session, login, field="--as")
             if not employee.is_active:
                 raise PermissionDenied(f"{login} is not active")
@@ -47,5 +55,6 @@ class CommandContext:
     @contextmanager
     def unit_of_work(self, *, read_only: bool = False) -> Iterator[UnitOfWork]:
         """One transaction for the command, with source ``cli``."""
-        with self.database.unit_of_work(self.actor, Source.CLI, read_only=read_only) as uow:
+        database = self.current_database
+        with database.unit_of_work(self.actor, Source.CLI, read_only=read_only) as uow:
             yield uow

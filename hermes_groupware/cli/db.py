@@ -8,6 +8,7 @@ from hermes_groupware import demo
 from hermes_groupware.cli.context import CommandContext
 from hermes_groupware.cli.output import print_json, progress
 from hermes_groupware.db import migrate
+from hermes_groupware.errors import InvalidInput
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,9 +56,15 @@ def _status(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 def _demo_data(ctx: CommandContext, args: argparse.Namespace) -> int:
     with ctx.unit_of_work() as uow:
-        if args.if_empty and not demo.is_empty(uow):
-            progress("demo data skipped: the database is not empty")
-            return 0
+        if not demo.is_empty(uow):
+            if args.if_empty:
+                progress("demo data skipped: the database is not empty")
+                return 0
+            raise InvalidInput(
+                "demo-data",
+                "the database already has employees; demo data "
+                "goes only into an empty database (--if-empty skips quietly)",
+            )
         summary = demo.load(
             uow,
             tasks=args.tasks,

@@ -9,7 +9,6 @@ import threading
 from types import FrameType
 
 from hermes_groupware.cli.context import CommandContext
-from hermes_groupware.db import migrate
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +20,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _serve(ctx: CommandContext, _args: argparse.Namespace) -> int:
-    engine = ctx.database.engine
-    if migrate.current_revision(engine) != migrate.head_revision(engine):
-        log.error("the database schema is not current; run: hermes-groupware db upgrade")
-        return 2
+    engine = ctx.current_database.engine
     stop = threading.Event()
 
     def _request_stop(signum: int, _frame: FrameType | None) -> None:

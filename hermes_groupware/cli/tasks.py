@@ -178,7 +178,7 @@ def _create(ctx: CommandContext, args: argparse.Namespace) -> int:
             changes=_changes(uow, args, _zone(ctx)),
         )
         detail = task_views.task_detail(uow, task.id)
-    _print_detail(detail, args.json, brief=True)
+    _print_detail(detail, args.json, _zone(ctx), brief=True)
     return 0
 
 
@@ -203,7 +203,7 @@ def _list(ctx: CommandContext, args: argparse.Namespace) -> int:
             [
                 r.number,
                 r.status,
-                r.due.date() if r.all_day and r.due else r.due,
+                _when(r.due, r.all_day, _zone(ctx)),
                 r.responsible,
                 r.subject[:60],
                 "OVERDUE" if r.overdue else "",
@@ -217,7 +217,7 @@ def _list(ctx: CommandContext, args: argparse.Namespace) -> int:
 def _show(ctx: CommandContext, args: argparse.Namespace) -> int:
     with ctx.unit_of_work(read_only=True) as uow:
         detail = task_views.task_detail(uow, readable_task_id(uow.session, uow.actor, args.number))
-    _print_detail(detail, args.json)
+    _print_detail(detail, args.json, _zone(ctx))
     return 0
 
 
@@ -232,7 +232,7 @@ def _update(ctx: CommandContext, args: argparse.Namespace) -> int:
             expected_version=args.expected_version,
         )
         detail = task_views.task_detail(uow, task_id)
-    _print_detail(detail, args.json, brief=True)
+    _print_detail(detail, args.json, _zone(ctx), brief=True)
     return 0
 
 
@@ -269,13 +269,16 @@ def _delegate(ctx: CommandContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def _when(value: dt.datetime | None, all_day: bool) -> str:
+def _when(value: dt.datetime | None, all_day: bool, zone: ZoneInfo) -> str:
+    """Dates as dates, times in the local zone: what people read on a task list."""
     if value is None:
         return "-"
-    return value.date().isoformat() if all_day else value.strftime("%Y-%m-%d %H:%M UTC")
+    return value.date().isoformat() if all_day else f"{value.astimezone(zone):%Y-%m-%d %H:%M}"
 
 
-def _print_detail(detail: TaskDetail, as_json: bool, *, brief: bool = False) -> None:
+def _print_detail(
+    detail: TaskDetail, as_json: bool, zone: ZoneInfo, *, brief: bool = False
+) -> None:
     if as_json:
         print_json(detail)
         return
@@ -285,7 +288,7 @@ def _print_detail(detail: TaskDetail, as_json: bool, *, brief: bool = False) -> 
         f"  status {t.status}, priority {t.priority}, responsible {t.responsible}"
         + (", OVERDUE" if t.overdue else "")
     )
-    start, due = (_when(v, t.all_day) for v in (t.planned_start, t.due))
+    start, due = (_when(v, t.all_day, zone) for v in (t.planned_start, t.due))
     print(
         f"  start {start}, due {due}, customer {t.customer or '-'}"
         + (f", parent {t.parent}" if t.parent else "")
@@ -295,9 +298,8 @@ def _print_detail(detail: TaskDetail, as_json: bool, *, brief: bool = False) -> 
     if detail.description:
         print(f"\n{detail.description}")
     for note in detail.notes:
-        print(
-            f"\n  note by {note.author or '-'} ({note.source}, {note.created_at:%Y-%m-%d %H:%M}):"
-        )
+        when = note.created_at.astimezone(zone)
+        print(f"\n  note by {note.author or '-'} ({note.source}, {when:%Y-%m-%d %H:%M}):")
         print("    " + (note.body or "").replace("\n", "\n    "))
     for file in detail.files:
         print(f"  file {file.filename} ({file.size} bytes)")
@@ -306,5 +308,8 @@ def _print_detail(detail: TaskDetail, as_json: bool, *, brief: bool = False) -> 
     print("\nhistory:")
     print_table(
         ["when", "field", "old", "new", "source", "by"],
-        [[h.changed_at, h.field, h.old, h.new, h.source, h.actor] for h in detail.history],
+        [
+            [h.changed_at.astimezone(zone), h.field, h.old, h.new, h.source, h.actor]
+            for h in detail.history
+        ],
     )

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from hermes_groupware.errors import SchemaOutdated
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -38,3 +40,10 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision(engine: Engine) -> str | None:
     """The newest revision this code knows."""
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def require_current(engine: Engine) -> None:
+    """Raise SchemaOutdated unless the database is at the newest revision."""
+    current, head = current_revision(engine), head_revision(engine)
+    if current != head:
+        raise SchemaOutdated(current, head)

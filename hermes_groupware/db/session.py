@@ -164,4 +164,6 @@ def _open(
     )
     if write:
         set_change_context(conn, actor, source, uow.now())
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text("SET TRANSACTION READ ONLY"))
     return uow

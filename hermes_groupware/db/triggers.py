@@ -9,6 +9,10 @@ order and a reader that has seen ``N`` can never later find a committed ``N - 1`
 Who and from where comes from the unit of work: on PostgreSQL transaction-local settings
 (``hermes.source``, ``hermes.actor``, ``hermes.now``), on SQLite the ``change_context`` row.
 Absent both, the source is ``database``.
+
+Migrations call :func:`create_statements`. Changing the DDL here therefore needs a new migration
+that runs :func:`drop_statements` and :func:`create_statements`, so that existing databases get
+the new triggers too.
 """
 
 from __future__ import annotations

@@ -16,7 +16,11 @@ class Customer(Base):
     __tablename__ = "customers"
 
     id: Mapped[intpk]
-    kind: Mapped[CustomerKind] = mapped_column(text_enum(CustomerKind), default=CustomerKind.CLIENT)
+    kind: Mapped[CustomerKind] = mapped_column(
+        text_enum(CustomerKind),
+        default=CustomerKind.CLIENT,
+        server_default=CustomerKind.CLIENT.value,
+    )
     name: Mapped[str] = mapped_column(String(300))
     tax_id: Mapped[str | None] = mapped_column(String(20), unique=True)
     email: Mapped[str | None] = mapped_column(String(254))

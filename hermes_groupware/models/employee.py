@@ -30,8 +30,12 @@ class Employee(Base):
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     mobile: Mapped[str | None] = mapped_column(String(32))
-    locale: Mapped[Locale] = mapped_column(text_enum(Locale, 2), default=Locale.PL)
-    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Warsaw")
+    locale: Mapped[Locale] = mapped_column(
+        text_enum(Locale, 2), default=Locale.PL, server_default=Locale.PL.value
+    )
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default="Europe/Warsaw", server_default="Europe/Warsaw"
+    )
     is_active: Mapped[bool_true]
     is_admin: Mapped[bool_false]
     substitute_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))

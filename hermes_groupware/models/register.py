@@ -23,7 +23,7 @@ class Register(Base):
     default_assignee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     default_access: Mapped[AccessLevel] = mapped_column(
-        text_enum(AccessLevel, 8), default=AccessLevel.READ
+        text_enum(AccessLevel, 8), default=AccessLevel.READ, server_default=AccessLevel.READ.value
     )
     is_active: Mapped[bool_true]
 
@@ -55,4 +55,4 @@ class RegisterCounter(Base):
         ForeignKey("registers.id", ondelete="CASCADE"), primary_key=True
     )
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    last_number: Mapped[int] = mapped_column(Integer, default=0)
+    last_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -34,7 +34,9 @@ class TaskItem(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
     kind: Mapped[ItemKind] = mapped_column(text_enum(ItemKind, 12))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
-    source: Mapped[Source] = mapped_column(text_enum(Source, 12), default=Source.DATABASE)
+    source: Mapped[Source] = mapped_column(
+        text_enum(Source, 12), default=Source.DATABASE, server_default=Source.DATABASE.value
+    )
     created_at: Mapped[utc_now]
     body: Mapped[str | None] = mapped_column(Text)
     file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))

@@ -9,10 +9,10 @@ from sqlalchemy import exists, select
 
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import InvalidInput
-from hermes_groupware.models import ContactPerson, Customer, CustomerDomain, Employee
+from hermes_groupware.models import ContactPerson, Customer, CustomerDomain
 from hermes_groupware.models.enums import CustomerKind
 from hermes_groupware.services import access
-from hermes_groupware.services.lookups import customer_by_id, employee_by_login
+from hermes_groupware.services.lookups import customer_by_id, employee_by_login, logins_by_id
 from hermes_groupware.services.registers import validate_email
 
 _NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
@@ -196,9 +196,11 @@ def list_customers(uow: UnitOfWork, *, search: str | None = None) -> list[Custom
         .order_by(ContactPerson.last_name, ContactPerson.id)
     ):
         contacts.setdefault(contact.customer_id, []).append(_contact_view(contact))
-    owners = _owner_logins(uow, {c.owner_id for c in customers if c.owner_id})
+    owners = logins_by_id(session, (c.owner_id for c in customers))
     return [
-        _customer_view(c, domains.get(c.id, []), contacts.get(c.id, []), owners.get(c.owner_id))
+        _customer_view(
+            c, domains.get(c.id, []), contacts.get(c.id, []), owners.get(c.owner_id or 0)
+        )
         for c in customers
     ]
 
@@ -217,13 +219,8 @@ def customer_view(uow: UnitOfWork, customer_id: int) -> CustomerView:
             select(ContactPerson).where(ContactPerson.customer_id == customer_id)
         )
     ]
-    owners = _owner_logins(uow, {customer.owner_id} if customer.owner_id else set())
-    return _customer_view(customer, domains, contacts, owners.get(customer.owner_id))
-
-
-def _owner_logins(uow: UnitOfWork, ids: set[int | None]) -> dict[int | None, str]:
-    rows = uow.session.execute(select(Employee.id, Employee.login).where(Employee.id.in_(ids)))
-    return {employee_id: login for employee_id, login in rows}
+    owners = logins_by_id(uow.session, (customer.owner_id,))
+    return _customer_view(customer, domains, contacts, owners.get(customer.owner_id or 0))
 
 
 def _customer_view(

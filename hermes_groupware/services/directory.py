@@ -17,7 +17,7 @@ from hermes_groupware.errors import InvalidInput
 from hermes_groupware.models import AppPassword, Employee, Group, group_members
 from hermes_groupware.models.enums import Locale
 from hermes_groupware.services import access
-from hermes_groupware.services.lookups import employee_by_login, group_by_slug
+from hermes_groupware.services.lookups import employee_by_login, group_by_slug, logins_by_id
 from hermes_groupware.services.registers import validate_email
 
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -138,11 +138,7 @@ def employee_view(session: Session, employee: Employee) -> EmployeeView:
         .where(group_members.c.employee_id == employee.id)
         .order_by(Group.slug)
     )
-    substitute = (
-        session.scalar(select(Employee.login).where(Employee.id == employee.substitute_id))
-        if employee.substitute_id
-        else None
-    )
+    substitute = logins_by_id(session, (employee.substitute_id,)).get(employee.substitute_id or 0)
     return EmployeeView(
         id=employee.id,
         login=employee.login,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,3 +41,12 @@ def customer_by_id(session: Session, customer_id: int, *, field: str = "customer
     if customer is None:
         raise InvalidInput(field, f"no customer with id {customer_id}")
     return customer
+
+
+def logins_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Employee logins for the given ids (Nones ignored), in one query."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(Employee.id, Employee.login).where(Employee.id.in_(wanted)))
+    return {employee_id: login for employee_id, login in rows}

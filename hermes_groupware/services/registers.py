@@ -11,10 +11,15 @@ from sqlalchemy.orm import Session
 
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import InvalidInput
-from hermes_groupware.models import Employee, Register, RegisterCounter, RegisterPermission, Task
+from hermes_groupware.models import Register, RegisterCounter, RegisterPermission, Task
 from hermes_groupware.models.enums import AccessLevel
 from hermes_groupware.services import access
-from hermes_groupware.services.lookups import employee_by_login, group_by_slug, register_by_code
+from hermes_groupware.services.lookups import (
+    employee_by_login,
+    group_by_slug,
+    logins_by_id,
+    register_by_code,
+)
 
 _CODE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -139,20 +144,15 @@ def list_registers(uow: UnitOfWork) -> list[RegisterView]:
 
 def view(session: Session, register: Register) -> RegisterView:
     """The register as a read model."""
-
-    def login(employee_id: int | None) -> str | None:
-        if employee_id is None:
-            return None
-        return session.scalar(select(Employee.login).where(Employee.id == employee_id))
-
+    names = logins_by_id(session, (register.default_assignee_id, register.manager_id))
     return RegisterView(
         id=register.id,
         code=register.code,
         name=register.name,
         colour=register.colour.upper(),
         inbound_email=register.inbound_email,
-        default_assignee=login(register.default_assignee_id),
-        manager=login(register.manager_id),
+        default_assignee=names.get(register.default_assignee_id or 0),
+        manager=names.get(register.manager_id or 0),
         default_access=AccessLevel(register.default_access).value,
         is_active=register.is_active,
     )

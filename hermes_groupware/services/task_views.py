@@ -24,7 +24,7 @@ from hermes_groupware.models import (
 from hermes_groupware.models.enums import OPEN_STATUSES, AccessLevel, ItemKind, TaskStatus
 from hermes_groupware.services import access, custom_fields
 from hermes_groupware.services.custom_fields import Value
-from hermes_groupware.services.lookups import employee_by_login, register_by_code
+from hermes_groupware.services.lookups import employee_by_login, logins_by_id, register_by_code
 
 
 @dataclass(frozen=True)
@@ -279,9 +279,7 @@ class _Names:
         self.session, self.uow = session, uow
 
     def login(self, employee_id: int | None) -> str | None:
-        if employee_id is None:
-            return None
-        return self.session.scalar(select(Employee.login).where(Employee.id == employee_id))
+        return logins_by_id(self.session, (employee_id,)).get(employee_id or 0)
 
     def _by_id(self, raw: str | None, lookup: Callable[[int], str | None]) -> str | None:
         if raw is None or not raw.isdigit():

@@ -265,6 +265,7 @@ def test_config_error_is_one_line_with_key_and_source(run: Run, cli_env: dict[st
 
 def test_status_tells_when_the_schema_is_old(run: Run) -> None:
     assert _json(run("db", "status", "--json", expect=1))["up_to_date"] is False
+    assert "run: hermes-groupware db upgrade" in run("task", "list", expect=2).stderr
     run("db", "upgrade")
     assert _json(run("db", "status", "--json"))["up_to_date"] is True
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-26 23:39:33.986993
+Create Date: 2026-11-26 23:59:49.071687
 """
 
 from __future__ import annotations
@@ -62,9 +62,12 @@ def upgrade() -> None:
         sa.Column(
             "locale",
             sa.Enum("pl", "en", name="locale", native_enum=False, create_constraint=True),
+            server_default="pl",
             nullable=False,
         ),
-        sa.Column("time_zone", sa.String(length=64), nullable=False),
+        sa.Column(
+            "time_zone", sa.String(length=64), server_default="Europe/Warsaw", nullable=False
+        ),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("is_admin", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("substitute_id", sa.Integer(), nullable=True),
@@ -167,6 +170,7 @@ def upgrade() -> None:
                 create_constraint=True,
                 length=16,
             ),
+            server_default="client",
             nullable=False,
         ),
         sa.Column("name", sa.String(length=300), nullable=False),
@@ -228,6 +232,7 @@ def upgrade() -> None:
                 create_constraint=True,
                 length=8,
             ),
+            server_default="read",
             nullable=False,
         ),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
@@ -323,7 +328,7 @@ def upgrade() -> None:
         "register_counters",
         sa.Column("register_id", sa.Integer(), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
-        sa.Column("last_number", sa.Integer(), nullable=False),
+        sa.Column("last_number", sa.Integer(), server_default="0", nullable=False),
         sa.ForeignKeyConstraint(
             ["register_id"],
             ["registers.id"],
@@ -561,6 +566,7 @@ def upgrade() -> None:
                 create_constraint=True,
                 length=12,
             ),
+            server_default="database",
             nullable=False,
         ),
         sa.Column(
