@@ -28,7 +28,7 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 def _secret() -> Any:
-    return field(default=None, metadata={"secret": True})
+    return field(default=None, metadata={"secret": True}, repr=False)
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,18 @@ class HttpSettings:
 
 
 @dataclass(frozen=True)
+class CaldavSettings:
+    """CalDAV behaviour."""
+
+    default_register: str = "WEW"
+    delete_policy: str = "cancel"
+    max_body_bytes: int = 5 * 1024 * 1024
+    login_cache_seconds: int = 60
+    lockout_failures: int = 5
+    lockout_window_seconds: int = 900
+
+
+@dataclass(frozen=True)
 class FilesSettings:
     """Content-addressed attachment store."""
 
@@ -71,7 +83,9 @@ class SecuritySettings:
     """Secrets; none of them has a working default outside demo mode."""
 
     secret_key: str | None = _secret()
-    demo_secret_key: str = "hermes-demo-secret-not-for-production"  # noqa: S105 - demo only
+    demo_secret_key: str = field(
+        default="hermes-demo-secret-not-for-production", repr=False
+    )
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
+    caldav: CaldavSettings = field(default_factory=CaldavSettings)
     files: FilesSettings = field(default_factory=FilesSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
@@ -236,6 +251,12 @@ def _validate(settings: Settings, values: dict[str, dict[str, tuple[Any, str]]],
     if settings.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(
             "[logging] level", source("logging", "level"), "expected DEBUG, INFO, WARNING or ERROR"
+        )
+    if settings.caldav.delete_policy not in ("cancel", "delete", "refuse"):
+        raise ConfigError(
+            "[caldav] delete_policy",
+            source("caldav", "delete_policy"),
+            "expected cancel, delete or refuse",
         )
     if not settings.database.url.startswith(("sqlite", "postgresql")):
         raise ConfigError(

@@ -72,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=context.settings.logging.level.upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # `db upgrade` reports itself
         return int(args.handler(context, args) or 0)
     except HermesError as exc:
         print(f"hermes-groupware: {exc.message}", file=sys.stderr)

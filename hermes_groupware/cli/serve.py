@@ -1,4 +1,4 @@
-"""``serve``: runs every service that exists, until SIGTERM or Ctrl-C."""
+"""``serve``: the HTTP role (CalDAV) on ``[http] host:port`` until SIGTERM or Ctrl-C."""
 
 from __future__ import annotations
 
@@ -8,19 +8,33 @@ import signal
 import threading
 from types import FrameType
 
+from waitress.server import create_server
+
 from hermes_groupware.cli.context import CommandContext
+from hermes_groupware.http.app import create_app
 
 log = logging.getLogger(__name__)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the command."""
-    serve = commands.add_parser("serve", help="run the server until SIGTERM")
+    serve = commands.add_parser("serve", help="run the server (CalDAV over HTTP) until SIGTERM")
+    serve.add_argument("--threads", type=int, default=8, help="HTTP worker threads (8)")
     serve.set_defaults(handler=_serve)
 
 
-def _serve(ctx: CommandContext, _args: argparse.Namespace) -> int:
-    engine = ctx.current_database.engine
+def _serve(ctx: CommandContext, args: argparse.Namespace) -> int:
+    ctx.current_database.engine.dispose()  # checks the schema; the app opens its own engine
+    settings = ctx.settings
+    server = create_server(
+        create_app(settings),
+        host=settings.http.host,
+        port=settings.http.port,
+        threads=args.threads,
+        ident="Hermes Groupware",
+        channel_timeout=120,
+        max_request_body_size=settings.caldav.max_body_bytes,
+    )
     stop = threading.Event()
 
     def _request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -29,10 +43,12 @@ def _serve(ctx: CommandContext, _args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _request_stop)
     signal.signal(signal.SIGINT, _request_stop)
-    # The CalDAV, feed, mail and scheduler roles join here as their issues land.
-    log.info("Hermes Groupware serving %s (no network roles yet)", engine.url.render_as_string())
-    print("ready", flush=True)
+    worker = threading.Thread(target=server.run, name="http", daemon=True)
+    worker.start()
+    url = f"http://{settings.http.host}:{settings.http.port}/"
+    log.info("Hermes Groupware: CalDAV at %s", url)
+    print(f"ready {url}", flush=True)
     stop.wait()
-    engine.dispose()
+    server.close()
     log.info("stopped cleanly")
     return 0

@@ -1,5 +1,6 @@
 """Typed models, one module per aggregate; tables only, queries live in the services."""
 
+from hermes_groupware.models.calendar import CalendarObject, CalendarState, LoginFailure
 from hermes_groupware.models.custom_field import CustomFieldDefinition, CustomFieldValue
 from hermes_groupware.models.customer import ContactPerson, Customer, CustomerDomain
 from hermes_groupware.models.employee import AppPassword, Employee, Group, group_members
@@ -16,6 +17,8 @@ from hermes_groupware.models.task_item import TaskItem
 
 __all__ = [
     "AppPassword",
+    "CalendarObject",
+    "CalendarState",
     "ChangeContext",
     "ChangeJournal",
     "ContactPerson",
@@ -26,6 +29,7 @@ __all__ = [
     "Employee",
     "Group",
     "JournalCounter",
+    "LoginFailure",
     "Register",
     "RegisterCounter",
     "RegisterPermission",

@@ -24,6 +24,9 @@ class JournalCounter(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(seq_type)
+    #: Bumped by changes that are not task rows but change how tasks are shown (a register's
+    #: name or colour, group membership); the calendar projection re-renders when it moves.
+    directory_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ChangeJournal(Base):

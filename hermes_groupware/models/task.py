@@ -54,6 +54,8 @@ class Task(Base):
         text_enum(Visibility, 8), default=Visibility.NORMAL, server_default=Visibility.NORMAL.value
     )
     recurrence: Mapped[str | None] = mapped_column(String(500))
+    #: Comma-separated keywords (iCalendar CATEGORIES), as calendar clients edit them.
+    categories: Mapped[str] = mapped_column(String(500), default="", server_default="")
     opportunity_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     opportunity_probability: Mapped[int | None] = mapped_column(Integer)
     opportunity_stage: Mapped[str | None] = mapped_column(String(50))

@@ -62,6 +62,7 @@ class TaskChanges:
     parent_id: int | _Unset | None = UNSET
     visibility: Visibility | _Unset = UNSET
     recurrence: str | _Unset | None = UNSET
+    categories: str | _Unset = UNSET
     opportunity: Opportunity | _Unset | None = UNSET
 
     def given(self) -> dict[str, Any]:
@@ -180,6 +181,20 @@ def add_subtask(
         parent_id=parent.id,
         changes=changes,
     )
+
+
+def delete_task(uow: UnitOfWork, task_id: int) -> None:
+    """Remove a task and its items (the journal keeps its history); sub-tasks must go first.
+
+    Raises:
+        Conflict: the task still has sub-tasks.
+    """
+    session = uow.session
+    task = access.editable_task(session, uow.actor, task_id)
+    if session.scalar(select(Task.id).where(Task.parent_id == task.id).limit(1)) is not None:
+        raise Conflict(f"task {task.number} has sub-tasks; delete or move them first")
+    session.delete(task)
+    session.flush()
 
 
 def _apply(task: Task, given: dict[str, Any], now: dt.datetime) -> None:

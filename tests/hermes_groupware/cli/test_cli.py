@@ -276,6 +276,6 @@ def test_serve_stops_cleanly_on_sigterm(run: Run, cli_env: dict[str, str]) -> No
         [SCRIPT, "serve"], env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as server:
         assert server.stdout is not None
-        assert server.stdout.readline().strip() == "ready"
+        assert server.stdout.readline().startswith("ready http://")
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=20) == 0

@@ -1,0 +1,76 @@
+"""Radicale auth plugin: employee app passwords, with a short cache and back-off.
+
+A verified (login, password) pair is remembered for ``[caldav] login_cache_seconds`` under a
+salted hash, so Argon2 does not run on every request (clients send Basic auth each time).
+Failures count per login and per address in the database; while locked, even the right
+password is refused. Database errors propagate (a 500 the client retries), never a silent 401
+that makes iOS ask for the password again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import secrets
+import threading
+import time
+from typing import Any
+
+from radicale import auth as radicale_auth
+
+from caldav_backend.runtime import Runtime
+from hermes_groupware.db.session import Actor
+from hermes_groupware.models.enums import Source
+from hermes_groupware.services import directory, login_guard
+
+log = logging.getLogger(__name__)
+
+
+class Auth(radicale_auth.BaseAuth):
+    """Checks ``login`` + app password against the Hermes database."""
+
+    def __init__(self, configuration: Any, runtime: Runtime) -> None:
+        super().__init__(configuration)
+        self.runtime = runtime
+        self._salt = secrets.token_bytes(16)
+        self._cache: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def _login_ext(self, login: str, password: str, context: Any) -> str:
+        address = getattr(context, "remote_addr", None)
+        fingerprint = hmac.new(
+            self._salt, f"{login}\0{password}".encode(), hashlib.sha256
+        ).hexdigest()
+        if self._cached(fingerprint):
+            return login
+        settings = self.runtime.settings.caldav
+        counters = login_guard.keys(login, address)
+        with self.runtime.database.unit_of_work(Actor.system("caldav"), Source.CALDAV) as uow:
+            if login_guard.locked_until(uow, counters) is not None:
+                log.info("login refused while locked out: %s from %s", login, address)
+                return ""
+            actor = directory.check_app_password(uow, login, password)
+            if actor is None:
+                login_guard.record_failure(
+                    uow,
+                    counters,
+                    threshold=settings.lockout_failures,
+                    window=dt.timedelta(seconds=settings.lockout_window_seconds),
+                )
+                return ""
+            login_guard.record_success(uow, login)
+        with self._lock:
+            self._cache[fingerprint] = time.monotonic() + settings.login_cache_seconds
+        return actor.login
+
+    def _cached(self, fingerprint: str) -> bool:
+        with self._lock:
+            expires = self._cache.get(fingerprint)
+            if expires is None:
+                return False
+            if expires < time.monotonic():
+                del self._cache[fingerprint]
+                return False
+            return True

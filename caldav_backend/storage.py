@@ -1,0 +1,252 @@
+"""Radicale storage plugin: collections and items come from the calendar projection.
+
+Reads build Items from stored text and metadata, so Radicale never parses them; writes go
+through the domain services (permissions, history with source ``caldav``) and then refresh the
+projection in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from radicale import item as radicale_item
+from radicale import storage as radicale_storage
+from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN
+from sqlalchemy import select
+
+from caldav_backend import errors, paths
+from caldav_backend.edits import apply_edit, create_from
+from caldav_backend.home import CollectionInfo, home
+from caldav_backend.runtime import Runtime
+from hermes_groupware.models import CalendarObject
+from hermes_groupware.models.enums import TaskStatus
+from hermes_groupware.services.tasks import delete_task, set_status
+from sync import ical, projection
+
+HTTP_DATE = "%a, %d %b %Y %H:%M:%S GMT"
+
+
+class Collection(radicale_storage.BaseCollection):
+    """The root, a principal, or one of a home's calendars (a value object per request)."""
+
+    def __init__(self, storage: Storage, path: str, info: CollectionInfo | None = None) -> None:
+        self._storage, self._path, self.info = storage, path, info
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def runtime(self) -> Runtime:
+        return self._storage.runtime
+
+    # -- metadata ---------------------------------------------------------------------
+    def get_meta(self, key: str | None = None) -> Any:
+        meta = self.info.meta if self.info else {}
+        return dict(meta) if key is None else meta.get(key)
+
+    def set_meta(self, props: Mapping[str, str]) -> None:
+        """Collections are defined by Hermes; client PROPPATCHes (colour, order) are ignored."""
+
+    @property
+    def etag(self) -> str:
+        epoch, modseq = self._version()
+        return f'"{epoch}-{modseq}"'
+
+    @property
+    def last_modified(self) -> str:
+        with self.runtime.reading() as uow:
+            when = uow.session.scalar(
+                select(CalendarObject.last_modified)
+                .where(CalendarObject.collection == self._key())
+                .order_by(CalendarObject.modseq.desc())
+                .limit(1)
+            )
+        return (when or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)).strftime(HTTP_DATE)
+
+    def _key(self) -> str:
+        if self.info is None:
+            raise ValueError("not a calendar")
+        return self.info.key
+
+    def _version(self) -> tuple[str, int]:
+        if self.info is None:
+            return "root", 0
+        with self.runtime.reading() as uow:
+            epoch = projection.state(uow.session, lock=False).epoch
+            return epoch, projection.collection_modseq(uow.session, self.info.key)
+
+    # -- reading ----------------------------------------------------------------------
+    def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
+        """RFC 6578: hrefs changed or deleted since the token; ValueError makes clients resync."""
+        with self.runtime.reading() as uow:
+            epoch = projection.state(uow.session, lock=False).epoch
+            current = projection.collection_modseq(uow.session, self._key())
+            if not old_token:
+                hrefs = list(
+                    uow.session.scalars(self._live().with_only_columns(CalendarObject.href))
+                )
+            else:
+                since = projection.parse_sync_token(old_token, epoch)
+                if since > current:
+                    raise ValueError("sync token from the future")
+                hrefs = projection.changed_hrefs(uow.session, self._key(), since)
+        return projection.sync_token(epoch, current), hrefs
+
+    def _live(self) -> Any:
+        return select(CalendarObject).where(
+            CalendarObject.collection == self._key(), CalendarObject.deleted.is_(False)
+        )
+
+    def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
+        wanted = list(dict.fromkeys(hrefs))
+        found: dict[str, radicale_item.Item] = {}
+        with self.runtime.reading() as uow:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                for obj in uow.session.scalars(self._live().where(CalendarObject.href.in_(chunk))):
+                    found[obj.href] = self._item(obj)
+        return [(href, found.get(href)) for href in wanted]
+
+    def get_all(self) -> Iterable[radicale_item.Item]:
+        with self.runtime.reading() as uow:
+            return [self._item(obj) for obj in uow.session.scalars(self._live())]
+
+    def has_uid(self, uid: str) -> bool:
+        with self.runtime.reading() as uow:
+            return uow.session.scalar(self._live().where(CalendarObject.uid == uid)) is not None
+
+    def _item(self, obj: CalendarObject) -> radicale_item.Item:
+        return radicale_item.Item(
+            collection=self,
+            href=obj.href,
+            text=obj.body,
+            etag=obj.etag,
+            uid=obj.uid,
+            name="VCALENDAR",
+            component_name=obj.component,
+            time_range=(
+                TIMESTAMP_MIN if obj.start_ts is None else obj.start_ts,
+                TIMESTAMP_MAX if obj.end_ts is None else obj.end_ts,
+            ),
+            last_modified=obj.last_modified.strftime(HTTP_DATE),
+        )
+
+    # -- writing ----------------------------------------------------------------------
+    def upload(
+        self, href: str, item: radicale_item.Item
+    ) -> tuple[radicale_item.Item, radicale_item.Item | None]:
+        """A client created or edited a task; returns what will be served (and its ETag)."""
+        uow = self.runtime.write_unit()
+        key = self._key()
+        text = item.serialize()
+        with errors.translated():
+            fields = ical.read_client(text, projection.component_of(key))
+            old = uow.session.scalar(self._live().where(CalendarObject.href == href))
+            replaced = self._item(old) if old is not None else None
+            if old is not None and old.task_id is not None:
+                apply_edit(uow, key, old.task_id, fields)
+                task_id = old.task_id
+            else:
+                task_id = create_from(
+                    uow, key, fields, self.runtime.settings.caldav.default_register
+                )
+        client = projection.ClientObject(key, task_id, href, fields.uid, text)
+        projection.catch_up(uow.session, uow.now(), overrides=[client])
+        stored = uow.session.scalar(self._live().where(CalendarObject.href == href))
+        if stored is None:  # the change took the task out of this collection (e.g. cancelled)
+            return item, replaced
+        return self._item(stored), replaced
+
+    def delete(self, href: str | None = None) -> None:
+        """DELETE of an item cancels (or deletes) its task; the item is gone either way."""
+        if href is None:
+            raise errors.forbidden("calendars are defined by Hermes and cannot be deleted")
+        uow = self.runtime.write_unit()
+        obj = uow.session.scalar(self._live().where(CalendarObject.href == href))
+        if obj is None:
+            raise radicale_storage.ComponentNotFoundError(href)
+        with errors.translated():
+            if obj.task_id is not None:
+                if self.runtime.settings.caldav.delete_policy == "delete":
+                    delete_task(uow, obj.task_id)
+                else:
+                    set_status(uow, obj.task_id, TaskStatus.CANCELLED)
+        projection.catch_up(uow.session, uow.now())
+        still = uow.session.scalar(self._live().where(CalendarObject.href == href))
+        if still is not None:  # e.g. a delegate cancelled it but the owner keeps it open
+            raise errors.forbidden("the task stays in this list")
+
+
+class Storage(radicale_storage.BaseStorage):
+    """Radicale's entry point: discovery, locking, and refusals of what Hermes defines."""
+
+    _supports_unicode = True
+    _supports_trailing_whitespace = True
+    _supports_problematic_chars = True
+
+    def __init__(self, configuration: Any, runtime: Runtime) -> None:
+        super().__init__(configuration)
+        self.runtime = runtime
+
+    def discover(
+        self,
+        path: str,
+        depth: str = "0",
+        child_context_manager: Callable[[str, str | None], AbstractContextManager[None]]
+        | None = None,
+        user_groups: set[str] = set(),  # noqa: B006 - Radicale's signature
+    ) -> Iterator[Any]:
+        try:
+            where = paths.parse(path)
+        except ValueError:
+            return
+        if where.login is None:
+            yield Collection(self, "")
+            return
+        with self.runtime.reading() as uow:
+            collections = home(uow, where.login)
+        if not collections:
+            return
+        if where.slug is None:
+            yield Collection(self, where.login)
+            if depth != "0":
+                for info in collections:
+                    yield Collection(self, f"{where.login}/{info.slug}", info)
+            return
+        found = next((c for c in collections if c.slug == where.slug), None)
+        if found is None:
+            return
+        collection = Collection(self, f"{where.login}/{found.slug}", found)
+        if where.href is not None:
+            yield from (item for _, item in collection.get_multi([where.href]) if item)
+            return
+        yield collection
+        if depth != "0":
+            yield from collection.get_all()
+
+    def create_collection(self, href: str, items: Any = None, props: Any = None) -> Any:
+        """MKCALENDAR and whole-collection PUT are refused with 403: collections come from
+        registers, groups and the employee's own tasks."""
+        raise errors.forbidden("calendars are defined by Hermes; ask an administrator")
+
+    def move(self, item: radicale_item.Item, to_collection: Any, to_href: str) -> None:
+        """Moving between lists would change register or owner silently: refused (403)."""
+        raise errors.forbidden("moving tasks between calendars is not supported")
+
+    @contextmanager
+    def acquire_lock(self, mode: str, user: str = "", *args: Any, **kwargs: Any) -> Iterator[None]:
+        """Writes run in one database transaction that serialises on the projection row
+        (correct across processes and hosts); reads first catch the projection up."""
+        if mode == "w" and user:
+            with self.runtime.writing(user):
+                yield
+            return
+        self.runtime.ensure_current()
+        yield
+
+    def verify(self) -> bool:
+        return True

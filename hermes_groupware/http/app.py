@@ -1,0 +1,107 @@
+"""Composition root of the HTTP role: Radicale with our plugins, behind a thin WSGI front.
+
+The front answers what Radicale should not see: ``/.well-known/caldav`` from the bare host name
+(iOS probes the host root), oversized bodies (Radicale enforces no limit under gunicorn or
+waitress), and client DELETEs when the delete policy is ``refuse``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import radicale.config
+from radicale.app import Application as RadicaleApplication
+
+from caldav_backend.auth import Auth
+from caldav_backend.rights import Rights
+from caldav_backend.runtime import Runtime
+from caldav_backend.storage import Storage
+from hermes_groupware.bootstrap import database_from_settings
+from hermes_groupware.config import Settings
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+log = logging.getLogger(__name__)
+
+
+def radicale_configuration(runtime: Runtime) -> radicale.config.Configuration:
+    """Radicale's settings, all from ours: users never write a Radicale config file."""
+    configuration = radicale.config.load()
+    configuration.update(
+        {
+            "server": {"validate_path_value": "none", "validate_user_value": "minimal"},
+            "auth": {
+                "type": functools.partial(Auth, runtime=runtime),
+                "realm": "Hermes Groupware",
+                "delay": "1",
+            },
+            "rights": {"type": functools.partial(Rights, runtime=runtime)},
+            "storage": {"type": functools.partial(Storage, runtime=runtime)},
+            "web": {"type": "none"},
+            "logging": {"mask_passwords": "True"},
+        },
+        "hermes",
+        privileged=True,
+    )
+    return configuration
+
+
+def create_app(settings: Settings) -> WSGIApp:
+    """The WSGI application for ``settings`` (create it after forking, one per process)."""
+    runtime = Runtime(settings=settings, database=database_from_settings(settings))
+    if settings.logging.level.upper() != "DEBUG":
+        logging.getLogger("radicale").setLevel(logging.WARNING)
+    caldav = RadicaleApplication(radicale_configuration(runtime))
+    limit = settings.caldav.max_body_bytes
+    refuse_delete = settings.caldav.delete_policy == "refuse"
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        environ.pop("HTTP_X_SCRIPT_NAME", None)  # only a trusted proxy may set a prefix
+        if path.rstrip("/") in ("/.well-known/caldav", "/.well-known/carddav"):
+            return _answer(start_response, "301 Moved Permanently", b"", [("Location", "/")])
+        if _too_large(environ, limit):
+            return _answer(
+                start_response,
+                "413 Content Too Large",
+                f"request body over {limit} bytes\n".encode(),
+            )
+        if refuse_delete and environ.get("REQUEST_METHOD") == "DELETE" and path.endswith(".ics"):
+            return _answer(
+                start_response,
+                "403 Forbidden",
+                b"deleting tasks from a calendar is disabled; close them instead\n",
+            )
+        return caldav(environ, start_response)
+
+    return app
+
+
+def _too_large(environ: dict[str, Any], limit: int) -> bool:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return True
+    return length > limit or (
+        "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower() and not length
+    )
+
+
+def _answer(
+    start_response: StartResponse,
+    status: str,
+    body: bytes,
+    headers: list[tuple[str, str]] | None = None,
+) -> Iterable[bytes]:
+    start_response(
+        status,
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            *(headers or []),
+        ],
+    )
+    return [body]

@@ -1,0 +1,59 @@
+"""Back-off after failed logins, per login and per client address, kept in the database so
+that every process and host sees the same counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, select
+
+from hermes_groupware.db.session import UnitOfWork
+from hermes_groupware.models import LoginFailure
+
+MAX_LOCK = dt.timedelta(minutes=15)
+FIRST_LOCK = dt.timedelta(seconds=30)
+
+
+def keys(login: str, address: str | None) -> list[str]:
+    """The counters one attempt touches."""
+    found = [f"login:{login.lower()[:250]}"]
+    if address:
+        found.append(f"addr:{address[:250]}")
+    return found
+
+
+def locked_until(uow: UnitOfWork, counters: list[str]) -> dt.datetime | None:
+    """When the latest lock on any of the counters ends, or None when free to try."""
+    now = uow.now()
+    ends = [
+        row.locked_until
+        for row in uow.session.scalars(select(LoginFailure).where(LoginFailure.key.in_(counters)))
+        if row.locked_until is not None and row.locked_until > now
+    ]
+    return max(ends, default=None)
+
+
+def record_failure(
+    uow: UnitOfWork, counters: list[str], *, threshold: int, window: dt.timedelta
+) -> None:
+    """Count a failure; from ``threshold`` failures within ``window`` on, lock for 30 s,
+    doubling with each further failure, at most 15 minutes."""
+    now = uow.now()
+    for key in counters:
+        row = uow.session.get(LoginFailure, key)
+        if row is None or now - row.first_failure_at > window:
+            if row is not None:
+                uow.session.delete(row)
+                uow.session.flush()
+            row = LoginFailure(key=key, failures=0, first_failure_at=now, locked_until=None)
+            uow.session.add(row)
+        row.failures += 1
+        if row.failures >= threshold:
+            lock = min(FIRST_LOCK * 2 ** (row.failures - threshold), MAX_LOCK)
+            row.locked_until = now + lock
+    uow.session.flush()
+
+
+def record_success(uow: UnitOfWork, login: str) -> None:
+    """A good password clears the login's counter (an address's counter runs its course)."""
+    uow.session.execute(delete(LoginFailure).where(LoginFailure.key == keys(login, None)[0]))

@@ -1,0 +1,469 @@
+"""Task <-> iCalendar: render a task as VTODO or VEVENT, patch stored text, read client edits.
+
+Pure functions over plain dataclasses (no database), shared by CalDAV, feeds and e-mail.
+
+Rules that clients force on us (see ``shared/interop-notes.md``):
+
+* date-only dues are ``VALUE=DATE``; timed values are written in UTC, so no VTIMEZONE is needed;
+* ``DTSTART`` is written only when it is before ``DUE`` (DAVx5/OpenTasks refuse DTSTART = DUE,
+  Apple writes exactly that);
+* ``CATEGORIES`` on one line; ``PRIORITY`` 1/5/9; all-day events end the next day (exclusive);
+* whatever a client sent that we do not map is kept: an existing text is *patched*, never
+  regenerated, and ``SEQUENCE`` rises only when something visible changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Component, Event, Todo
+from icalendar.prop import vCategory
+
+from sync.colours import nearest_css_colour
+
+PRODID = "-//Hermes Groupware//Hermes CRM//PL"
+FLOATING_ZONE = ZoneInfo("Europe/Warsaw")
+DESCRIPTION_SEPARATOR = "\n\n——\n"
+_PRIORITY_OUT = {"high": 1, "normal": 5, "low": 9}
+_STATUS_OUT = {
+    "new": "NEEDS-ACTION",
+    "waiting": "NEEDS-ACTION",
+    "in_progress": "IN-PROCESS",
+    "done": "COMPLETED",
+    "cancelled": "CANCELLED",
+}
+#: Properties we own; everything else in a stored text belongs to the client and is kept.
+MAPPED = frozenset(
+    {
+        "UID",
+        "DTSTAMP",
+        "CREATED",
+        "LAST-MODIFIED",
+        "SEQUENCE",
+        "SUMMARY",
+        "DESCRIPTION",
+        "DTSTART",
+        "DUE",
+        "DTEND",
+        "DURATION",
+        "STATUS",
+        "PERCENT-COMPLETE",
+        "COMPLETED",
+        "PRIORITY",
+        "CATEGORIES",
+        "CLASS",
+        "RELATED-TO",
+        "COLOR",
+        "TRANSP",
+        "URL",
+        "X-HERMES-TASK-ID",
+        "X-HERMES-NUMBER",
+        "X-HERMES-REGISTER",
+        "X-HERMES-CUSTOMER",
+        "X-HERMES-STATUS",
+    }
+)
+_BOOKKEEPING = frozenset({"DTSTAMP", "SEQUENCE", "LAST-MODIFIED"})
+
+
+class InvalidCalendarData(ValueError):
+    """The client's text is not a calendar object we can take (reason in the message)."""
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """Everything rendering needs to know about a task, as plain values."""
+
+    task_id: int
+    number: str
+    subject: str
+    description: str
+    status: str
+    priority: str
+    planned_start: dt.datetime | None
+    due: dt.datetime | None
+    all_day: bool
+    completed_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    register_code: str
+    register_name: str
+    register_colour: str
+    customer: str | None = None
+    contact: str | None = None
+    categories: tuple[str, ...] = ()
+    private: bool = False
+    custom_fields: dict[str, str] = field(default_factory=dict)
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How a task appears in one collection: its UID there and its parent's, if present."""
+
+    uid: str
+    component: str  # "VTODO" or "VEVENT"
+    parent_uid: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientFields:
+    """What a client's VTODO or VEVENT says about the fields we map."""
+
+    uid: str
+    component: str
+    summary: str | None
+    description: str | None
+    status: str | None
+    completed_at: dt.datetime | None
+    planned_start: dt.datetime | None
+    due: dt.datetime | None
+    all_day: bool
+    priority: str | None
+    categories: tuple[str, ...]
+    parent_uid: str | None
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render(task: TaskData, placement: Placement, base: str | None, now: dt.datetime) -> str:
+    """The object's text: a fresh rendering, or ``base`` patched with the task's current values.
+
+    ``base`` is returned unchanged when nothing visible changed (so its ETag stays).
+    """
+    wanted = _mapped_properties(task, placement)
+    if base is None:
+        calendar = _new_calendar()
+        component = _component(placement.component)
+        calendar.add_component(component)
+        sequence = 0
+    else:
+        calendar = _parse(base)
+        component = _main_component(calendar, placement.component)
+        if _same(component, wanted):
+            return base
+        sequence = int(component.get("SEQUENCE", 0)) + 1
+        for name in [k for k in component if _is_mapped(k)]:
+            del component[name]
+    component.add("UID", placement.uid)
+    component.add("DTSTAMP", now.astimezone(dt.UTC))
+    component.add("SEQUENCE", sequence)
+    component.add("LAST-MODIFIED", task.updated_at.astimezone(dt.UTC))
+    for name, value in wanted:
+        _add(component, name, value)
+    _valarms_last(component)
+    return str(calendar.to_ical().decode("utf-8"))
+
+
+def _mapped_properties(task: TaskData, placement: Placement) -> list[tuple[str, Any]]:
+    props: list[tuple[str, Any]] = [
+        ("CREATED", task.created_at.astimezone(dt.UTC)),
+        ("SUMMARY", f"[{task.number}] {task.subject}"),
+    ]
+    description = _description(task)
+    if description:
+        props.append(("DESCRIPTION", description))
+    props += _todo_dates(task) if placement.component == "VTODO" else _event_dates(task)
+    props.append(("STATUS", _status(task, placement.component)))
+    if placement.component == "VTODO":
+        if task.status == "done":
+            props.append(("PERCENT-COMPLETE", 100))
+            if task.completed_at:
+                props.append(("COMPLETED", task.completed_at.astimezone(dt.UTC)))
+        if task.status == "waiting":
+            props.append(("X-HERMES-STATUS", "waiting"))
+    else:
+        props.append(("TRANSP", "TRANSPARENT" if task.all_day else "OPAQUE"))
+        props.append(("COLOR", nearest_css_colour(task.register_colour)))
+    props.append(("PRIORITY", _PRIORITY_OUT.get(task.priority, 5)))
+    props.append(("CATEGORIES", [task.register_name, *task.categories]))
+    props.append(("CLASS", "PRIVATE" if task.private else "PUBLIC"))
+    if placement.parent_uid:
+        props.append(("RELATED-TO", placement.parent_uid))
+    if task.url:
+        props.append(("URL", task.url))
+    props += [
+        ("X-HERMES-TASK-ID", str(task.task_id)),
+        ("X-HERMES-NUMBER", task.number),
+        ("X-HERMES-REGISTER", task.register_code),
+    ]
+    if task.customer:
+        props.append(("X-HERMES-CUSTOMER", task.customer))
+    props += [(f"X-HERMES-FIELD-{k.upper()}", v) for k, v in sorted(task.custom_fields.items())]
+    return props
+
+
+def _description(task: TaskData) -> str:
+    footer = [f"Zadanie / Task: {task.number} ({task.register_name})"]
+    if task.customer:
+        footer.append(f"Klient / Customer: {task.customer}")
+    if task.contact:
+        footer.append(f"Kontakt / Contact: {task.contact}")
+    if task.url:
+        footer.append(task.url)
+    body = task.description.strip()
+    return (body + DESCRIPTION_SEPARATOR if body else "——\n") + "\n".join(footer)
+
+
+def _todo_dates(task: TaskData) -> list[tuple[str, Any]]:
+    due, start = _value(task.due, task.all_day), _value(task.planned_start, task.all_day)
+    props: list[tuple[str, Any]] = []
+    if start is not None and (due is None or task.planned_start < task.due):  # type: ignore[operator]
+        props.append(("DTSTART", start))
+    if due is not None:
+        props.append(("DUE", due))
+    return props
+
+
+def _event_dates(task: TaskData) -> list[tuple[str, Any]]:
+    start_at = task.planned_start or task.due
+    if start_at is None:
+        raise ValueError(f"task {task.number} has no dates for an event")
+    end_at = task.due if task.due and task.due >= start_at else start_at
+    if task.all_day:
+        return [("DTSTART", start_at.date()), ("DTEND", end_at.date() + dt.timedelta(days=1))]
+    if end_at == start_at:
+        end_at = start_at + dt.timedelta(minutes=30)
+    return [("DTSTART", start_at.astimezone(dt.UTC)), ("DTEND", end_at.astimezone(dt.UTC))]
+
+
+def _value(value: dt.datetime | None, all_day: bool) -> dt.date | dt.datetime | None:
+    if value is None:
+        return None
+    return value.date() if all_day else value.astimezone(dt.UTC)
+
+
+def _status(task: TaskData, component: str) -> str:
+    if component == "VEVENT":
+        return "CANCELLED" if task.status == "cancelled" else "CONFIRMED"
+    return _STATUS_OUT.get(task.status, "NEEDS-ACTION")
+
+
+def _add(component: Component, name: str, value: Any) -> None:
+    if name == "CATEGORIES":
+        component.add(name, vCategory([c for c in value if c]))
+    elif name == "RELATED-TO":
+        component.add(name, value, parameters={"RELTYPE": "PARENT"})
+    else:
+        component.add(name, value)
+
+
+def _same(component: Component, wanted: list[tuple[str, Any]]) -> bool:
+    """Whether the component already shows exactly the values we would write."""
+    probe = _component(component.name or "VTODO")
+    for name, value in wanted:
+        _add(probe, name, value)
+    mine = {k: _encoded(probe, k) for k in probe}
+    theirs = {
+        k: _encoded(component, k)
+        for k in component
+        if _is_mapped(k) and k not in _BOOKKEEPING and k != "UID"
+    }
+    return mine == theirs
+
+
+def _is_mapped(name: str) -> bool:
+    """Ours to write: the listed properties and every X-HERMES-* (custom fields included)."""
+    upper = name.upper()
+    return upper in MAPPED or upper.startswith("X-HERMES-")
+
+
+def _encoded(component: Component, name: str) -> str:
+    value = component.get(name)
+    values = value if isinstance(value, list) else [value]
+    return "\n".join(v.to_ical().decode() if hasattr(v, "to_ical") else str(v) for v in values)
+
+
+def _valarms_last(component: Component) -> None:
+    """Keep the client's VALARMs, after our properties (icalendar writes subcomponents last)."""
+    alarms = [c for c in component.subcomponents if c.name == "VALARM"]
+    component.subcomponents = [c for c in component.subcomponents if c.name != "VALARM"] + alarms
+
+
+def _new_calendar() -> Calendar:
+    calendar = Calendar()
+    calendar.add("PRODID", PRODID)
+    calendar.add("VERSION", "2.0")
+    return calendar
+
+
+def _component(name: str) -> Component:
+    return Todo() if name == "VTODO" else Event()
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _parse(text: str) -> Calendar:
+    try:
+        calendar = Calendar.from_ical(text)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise InvalidCalendarData(f"not valid iCalendar: {exc}") from exc
+    if not isinstance(calendar, Calendar) or calendar.name != "VCALENDAR":
+        raise InvalidCalendarData("not a VCALENDAR")
+    return calendar
+
+
+def _main_component(calendar: Calendar, name: str) -> Component:
+    """The master component (no RECURRENCE-ID) of the wanted type."""
+    candidates = [c for c in calendar.subcomponents if c.name in ("VTODO", "VEVENT", "VJOURNAL")]
+    if not candidates:
+        raise InvalidCalendarData("no VTODO or VEVENT in the calendar object")
+    wrong = [c for c in candidates if c.name != name]
+    if wrong:
+        raise InvalidCalendarData(f"this collection holds {name} only, got {wrong[0].name}")
+    masters = [c for c in candidates if "RECURRENCE-ID" not in c]
+    if not masters:
+        raise InvalidCalendarData("only recurrence overrides, no master component")
+    return masters[0]
+
+
+def read_client(text: str, component_name: str) -> ClientFields:
+    """What the client wants, from a PUT body.
+
+    Raises:
+        InvalidCalendarData: not iCalendar, wrong component type, or no UID.
+    """
+    component = _main_component(_parse(text), component_name)
+    uid = str(component.get("UID", "")).strip()
+    if not uid:
+        raise InvalidCalendarData("the object has no UID")
+    start, start_is_date = _when(component, "DTSTART")
+    if component_name == "VTODO":
+        due, due_is_date = _when(component, "DUE")
+        if due is None and start is not None and "DURATION" in component:
+            due, due_is_date = start + component.decoded("DURATION"), start_is_date
+    else:
+        due, due_is_date = _when(component, "DTEND")
+        if due_is_date and due is not None:
+            due -= dt.timedelta(days=1)  # exclusive end of an all-day event
+        if due is None and start is not None and "DURATION" in component:
+            due = start + component.decoded("DURATION")
+    completed = _when(component, "COMPLETED")[0]
+    return ClientFields(
+        uid=uid,
+        component=component_name,
+        summary=_text(component, "SUMMARY"),
+        description=_text(component, "DESCRIPTION"),
+        status=_client_status(component, completed),
+        completed_at=completed,
+        planned_start=start,
+        due=due,
+        all_day=bool((start is None or start_is_date) and (due is None or due_is_date))
+        and (start is not None or due is not None),
+        priority=_client_priority(component),
+        categories=_categories(component),
+        parent_uid=_parent(component),
+    )
+
+
+def _when(component: Component, name: str) -> tuple[dt.datetime | None, bool]:
+    """A date or date-time as an aware UTC datetime, and whether it was a date."""
+    if name not in component:
+        return None, False
+    try:
+        value = component.decoded(name)
+    except (ValueError, KeyError) as exc:
+        raise InvalidCalendarData(f"{name}: {exc}") from exc
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:  # floating: the user's wall clock; Europe/Warsaw by default
+            value = value.replace(tzinfo=FLOATING_ZONE)
+        return value.astimezone(dt.UTC), False
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC), True
+    raise InvalidCalendarData(f"{name}: not a date")
+
+
+def _text(component: Component, name: str) -> str | None:
+    value = component.get(name)
+    return None if value is None else str(value)
+
+
+def _client_status(component: Component, completed: dt.datetime | None) -> str | None:
+    """All three completion styles: STATUS:COMPLETED, PERCENT-COMPLETE:100, COMPLETED alone."""
+    status = str(component.get("STATUS", "")).upper()
+    percent = component.get("PERCENT-COMPLETE")
+    if status == "COMPLETED" or (percent is not None and int(percent) >= 100) or completed:
+        return "done"
+    if status == "CANCELLED":
+        return "cancelled"
+    if status == "IN-PROCESS":
+        return "in_progress"
+    if str(component.get("X-HERMES-STATUS", "")).lower() == "waiting":
+        return "waiting"
+    return "new" if status in ("NEEDS-ACTION", "TENTATIVE", "CONFIRMED", "") else None
+
+
+def _client_priority(component: Component) -> str | None:
+    if "PRIORITY" not in component:
+        return None
+    value = int(component.get("PRIORITY"))
+    if 1 <= value <= 4:
+        return "high"
+    if 6 <= value <= 9:
+        return "low"
+    return "normal"
+
+
+def _categories(component: Component) -> tuple[str, ...]:
+    raw = component.get("CATEGORIES")
+    if raw is None:
+        return ()
+    entries = raw if isinstance(raw, list) else [raw]
+    names: list[str] = []
+    for entry in entries:
+        for category in getattr(entry, "cats", [entry]):
+            text = str(category).strip()
+            if text and text not in names:
+                names.append(text)
+    return tuple(names)
+
+
+def _parent(component: Component) -> str | None:
+    related = component.get("RELATED-TO")
+    if related is None:
+        return None
+    for value in related if isinstance(related, list) else [related]:
+        reltype = str(getattr(value, "params", {}).get("RELTYPE", "PARENT")).upper()
+        if reltype == "PARENT":
+            return str(value)
+    return None
+
+
+def strip_summary(summary: str, number: str) -> str:
+    """The subject from a SUMMARY we rendered as ``[NUMBER] subject`` (the client may keep it)."""
+    prefix = f"[{number}]"
+    text = summary.strip()
+    return text[len(prefix) :].strip() if text.startswith(prefix) else text
+
+
+def strip_description(description: str) -> str:
+    """The task description from a DESCRIPTION we rendered with a footer."""
+    if description.startswith("——\n"):
+        return ""
+    return description.split(DESCRIPTION_SEPARATOR, 1)[0].strip()
+
+
+def time_range(task: TaskData, component: str) -> tuple[int | None, int | None]:
+    """Enclosing (start, end) POSIX seconds of the rendered object; None is an open end."""
+    if component == "VEVENT":
+        dates = dict(_event_dates(task))
+        start, end = dates["DTSTART"], dates["DTEND"]
+        return _ts(start), _ts(end)
+    if task.due is None and task.planned_start is None:
+        return None, None
+    first = task.planned_start or task.due
+    last = task.due or task.planned_start
+    return _ts(_value(first, task.all_day)), _ts(_value(last, task.all_day)) + (
+        86400 if task.all_day else 1
+    )
+
+
+def _ts(value: Any) -> int:
+    if isinstance(value, dt.datetime):
+        return int(value.timestamp())
+    return int(dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC).timestamp())

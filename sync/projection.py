@@ -1,0 +1,402 @@
+"""The calendar projection: which collections hold a task, and their stored renderings.
+
+Every collection's objects live in ``calendar_objects`` with the text clients get, an ETag and a
+``modseq``. The projection follows the change journal, so a task written by the CLI, by e-mail
+or with plain SQL by the desktop application is re-rendered on the next request that asks
+(:func:`catch_up`); a CalDAV write refreshes it in its own transaction.
+
+Collection keys and what they hold (one component type each):
+
+* ``<login>/tasks``   VTODO  tasks the employee is responsible for or has been delegated;
+* ``<login>/planned`` VEVENT the same tasks that have dates, coloured by register;
+* ``register:<CODE>`` VTODO  every task of the register that is not private;
+* ``group:<slug>``    VEVENT dated, non-private tasks of the group's members in registers every
+  employee may read (tasks of restricted registers never reach a team calendar).
+
+Cancelled tasks leave every collection (a tombstone stays, so sync reports the deletion). A task
+gets a different UID in each collection (``hermes-<id>-<collection slug>@hermes-groupware``): one
+account may see a task in several of its collections, and some clients refuse or merge equal
+UIDs. ``RELATED-TO`` points at the parent only when the parent is in the same collection, so a
+delegate of a sub-task can never learn the parent from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Text, and_, cast, func, select
+from sqlalchemy.orm import Session
+
+from hermes_groupware.models import (
+    CalendarObject,
+    CalendarState,
+    ContactPerson,
+    Customer,
+    CustomFieldDefinition,
+    CustomFieldValue,
+    Employee,
+    Group,
+    JournalCounter,
+    Register,
+    Task,
+    TaskItem,
+    group_members,
+)
+from hermes_groupware.models.enums import AccessLevel, ItemKind, TaskStatus, Visibility
+from sync import ical
+from sync.journal import changes_since
+
+UID_DOMAIN = "hermes-groupware"
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class ClientObject:
+    """A client's PUT of a task: its text is the base of the stored rendering in its collection,
+    and a task the client created keeps the client's href and UID there."""
+
+    collection: str
+    task_id: int
+    href: str
+    uid: str
+    text: str
+
+
+@dataclass
+class _Context:
+    """What one refresh needs, loaded in a few queries for a batch of tasks."""
+
+    tasks: dict[int, Task] = field(default_factory=dict)
+    registers: dict[int, Register] = field(default_factory=dict)
+    logins: dict[int, str] = field(default_factory=dict)
+    delegates: dict[int, set[int]] = field(default_factory=dict)
+    groups: dict[int, set[str]] = field(default_factory=dict)
+    customers: dict[int, str] = field(default_factory=dict)
+    contacts: dict[int, str] = field(default_factory=dict)
+    fields: dict[int, dict[str, str]] = field(default_factory=dict)
+
+
+def collection_slug(key: str) -> str:
+    """``jkowalski/tasks`` -> ``tasks``; ``register:REK`` -> ``register-rek``."""
+    if key.startswith(("register:", "group:")):
+        kind, name = key.split(":", 1)
+        return f"{kind}-{name.lower()}"
+    return key.split("/", 1)[1]
+
+
+def component_of(key: str) -> str:
+    """The one component type a collection holds."""
+    return "VEVENT" if key.endswith("/planned") or key.startswith("group:") else "VTODO"
+
+
+def etag_of(text: str) -> str:
+    """A strong ETag from the stored text."""
+    return '"' + hashlib.sha256(text.encode("utf-8")).hexdigest()[:40] + '"'
+
+
+def state(session: Session, *, lock: bool) -> CalendarState:
+    """The projection's state row (locked: the projection writes are serialised on it)."""
+    query = select(CalendarState).where(CalendarState.id == 1)
+    row = session.scalar(query.with_for_update() if lock else query)
+    if row is None:
+        raise RuntimeError("calendar_state is missing: run hermes-groupware db upgrade")
+    return row
+
+
+def is_behind(session: Session) -> bool:
+    """Whether the journal or the directory moved since the projection last caught up."""
+    journal = session.execute(
+        select(JournalCounter.last_seq, JournalCounter.directory_version)
+    ).one()
+    current = state(session, lock=False)
+    return bool(
+        journal.last_seq > current.applied_seq
+        or journal.directory_version != current.directory_version
+    )
+
+
+def catch_up(
+    session: Session, now: dt.datetime, overrides: Sequence[ClientObject] = ()
+) -> CalendarState:
+    """Apply every journal entry since the last run (O(changes)); call in a write transaction."""
+    current = state(session, lock=True)
+    directory_version = session.scalar(select(JournalCounter.directory_version)) or 0
+    if directory_version != current.directory_version:
+        task_ids: set[int] = set(session.scalars(select(Task.id)))
+        task_ids |= set(
+            session.scalars(
+                select(CalendarObject.task_id).where(CalendarObject.task_id.isnot(None))
+            )
+        )
+        current.directory_version = directory_version
+        current.applied_seq = session.scalar(select(JournalCounter.last_seq)) or 0
+        _refresh(session, current, sorted(task_ids), now, overrides)
+        return current
+    while True:
+        changes = changes_since(session, current.applied_seq, limit=BATCH * 4)
+        if not changes:
+            break
+        task_ids = {c.task_id for c in changes}
+        task_ids |= set(_children_of(session, task_ids))
+        current.applied_seq = changes[-1].seq
+        _refresh(session, current, sorted(task_ids), now, overrides)
+    if overrides:
+        _refresh(session, current, sorted({o.task_id for o in overrides}), now, overrides)
+    session.flush()
+    return current
+
+
+def _children_of(session: Session, task_ids: set[int]) -> Iterable[int]:
+    """Children re-render when their parent enters or leaves a collection (RELATED-TO)."""
+    return session.scalars(select(Task.id).where(Task.parent_id.in_(task_ids)))
+
+
+def _refresh(
+    session: Session,
+    current: CalendarState,
+    task_ids: Sequence[int],
+    now: dt.datetime,
+    overrides: Sequence[ClientObject],
+) -> None:
+    refresher = _Refresher(session, current, now, {(o.collection, o.task_id): o for o in overrides})
+    for start in range(0, len(task_ids), BATCH):
+        refresher.batch(task_ids[start : start + BATCH])
+
+
+@dataclass
+class _Refresher:
+    """Brings the objects of a batch of tasks in line with the tasks' current state."""
+
+    session: Session
+    current: CalendarState
+    now: dt.datetime
+    clients: dict[tuple[str, int], ClientObject]
+
+    def batch(self, task_ids: Sequence[int]) -> None:
+        context = _load(self.session, task_ids)
+        existing: dict[int, dict[str, CalendarObject]] = {}
+        for obj in self.session.scalars(
+            select(CalendarObject).where(
+                CalendarObject.task_id.in_(task_ids), CalendarObject.deleted.is_(False)
+            )
+        ):
+            existing.setdefault(obj.task_id or 0, {})[obj.collection] = obj
+        # parents first, so a child in the same batch finds its parent's object (RELATED-TO)
+        in_batch = set(task_ids)
+        for task_id in sorted(task_ids, key=lambda t: _parent_in(context, t, in_batch)):
+            self.task(context, task_id, existing.get(task_id, {}))
+
+    def task(self, context: _Context, task_id: int, objects: dict[str, CalendarObject]) -> None:
+        wanted = _membership(context, task_id)
+        for key, obj in objects.items():
+            if key not in wanted:
+                self.tombstone(obj)
+        task = context.tasks.get(task_id)
+        if task is None:
+            return
+        data = _task_data(context, task)
+        for key in sorted(wanted):
+            client = self.clients.get((key, task_id))
+            obj = objects.get(key) or self.new_object(key, task_id, client)
+            placement = ical.Placement(
+                uid=obj.uid,
+                component=component_of(key),
+                parent_uid=_parent_uid(self.session, task, key),
+            )
+            text = ical.render(data, placement, client.text if client else obj.body, self.now)
+            if text != obj.body:
+                obj.start_ts, obj.end_ts = ical.time_range(data, placement.component)
+                obj.body, obj.etag, obj.modseq = text, etag_of(text), self.next_modseq()
+                obj.completed = task.status is TaskStatus.DONE
+                obj.last_modified = self.now
+
+    def next_modseq(self) -> int:
+        self.current.last_modseq += 1
+        return self.current.last_modseq
+
+    def new_object(self, key: str, task_id: int, client: ClientObject | None) -> CalendarObject:
+        href = client.href if client else f"hermes-{task_id}.ics"
+        uid = client.uid if client else f"hermes-{task_id}-{collection_slug(key)}@{UID_DOMAIN}"
+        old = self.session.scalar(
+            select(CalendarObject).where(
+                CalendarObject.collection == key, CalendarObject.href == href
+            )
+        )
+        if old is not None:  # a tombstone: the task came back (reassigned back, reopened)
+            old.deleted, old.task_id, old.uid = False, task_id, uid
+            return old
+        obj = CalendarObject(
+            collection=key,
+            href=href,
+            uid=uid,
+            task_id=task_id,
+            component=component_of(key),
+            body=None,
+            etag='""',
+            modseq=self.next_modseq(),
+            deleted=False,
+            completed=False,
+            last_modified=self.now,
+        )
+        self.session.add(obj)
+        return obj
+
+    def tombstone(self, obj: CalendarObject) -> None:
+        obj.deleted, obj.body, obj.etag = True, None, '""'
+        obj.modseq, obj.last_modified = self.next_modseq(), self.now
+
+
+def _parent_in(context: _Context, task_id: int, batch: set[int]) -> bool:
+    task = context.tasks.get(task_id)
+    return task is not None and task.parent_id in batch
+
+
+def _parent_uid(session: Session, task: Task, key: str) -> str | None:
+    if task.parent_id is None:
+        return None
+    return session.scalar(
+        select(CalendarObject.uid).where(
+            CalendarObject.collection == key,
+            CalendarObject.task_id == task.parent_id,
+            CalendarObject.deleted.is_(False),
+        )
+    )
+
+
+def _membership(context: _Context, task_id: int) -> set[str]:
+    task = context.tasks.get(task_id)
+    if task is None or task.status is TaskStatus.CANCELLED:
+        return set()
+    register = context.registers[task.register_id]
+    people = {task.responsible_id} | context.delegates.get(task_id, set())
+    dated = task.planned_start is not None or task.due is not None
+    keys = {f"{context.logins[p]}/tasks" for p in people if p in context.logins}
+    if dated:
+        keys |= {f"{context.logins[p]}/planned" for p in people if p in context.logins}
+    if task.visibility is Visibility.NORMAL:
+        keys.add(f"register:{register.code}")
+        if dated and AccessLevel(register.default_access) is not AccessLevel.NONE:
+            keys |= {f"group:{g}" for g in context.groups.get(task.responsible_id, set())}
+    return keys
+
+
+def _load(session: Session, task_ids: Sequence[int]) -> _Context:
+    context = _Context()
+    context.tasks = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(task_ids)))}
+    context.registers = {r.id: r for r in session.scalars(select(Register))}
+    for task_id, delegate_id in session.execute(
+        select(TaskItem.task_id, TaskItem.delegate_id).where(
+            TaskItem.task_id.in_(task_ids),
+            TaskItem.kind == ItemKind.DELEGATION,
+            TaskItem.revoked_at.is_(None),
+        )
+    ):
+        if delegate_id is not None:
+            context.delegates.setdefault(task_id, set()).add(delegate_id)
+    people = {t.responsible_id for t in context.tasks.values()}
+    people |= {d for ds in context.delegates.values() for d in ds}
+    context.logins = {
+        employee_id: login
+        for employee_id, login in session.execute(
+            select(Employee.id, Employee.login).where(Employee.id.in_(people), Employee.is_active)
+        )
+    }
+    for employee_id, slug in session.execute(
+        select(group_members.c.employee_id, Group.slug)
+        .join(Group, Group.id == group_members.c.group_id)
+        .where(group_members.c.employee_id.in_(people))
+    ):
+        context.groups.setdefault(employee_id, set()).add(slug)
+    customer_ids = {t.customer_id for t in context.tasks.values() if t.customer_id}
+    context.customers = {
+        customer_id: name
+        for customer_id, name in session.execute(
+            select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))
+        )
+    }
+    contact_ids = {t.contact_id for t in context.tasks.values() if t.contact_id}
+    for contact in session.scalars(select(ContactPerson).where(ContactPerson.id.in_(contact_ids))):
+        email = f" <{contact.email}>" if contact.email else ""
+        context.contacts[contact.id] = contact.full_name + email
+    for task_id, key, value in session.execute(
+        select(
+            CustomFieldValue.task_id,
+            CustomFieldDefinition.key,
+            func.coalesce(
+                CustomFieldValue.value_text,
+                cast(CustomFieldValue.value_number, Text),
+                cast(CustomFieldValue.value_date, Text),
+            ),
+        )
+        .join(CustomFieldDefinition, CustomFieldDefinition.id == CustomFieldValue.field_id)
+        .where(CustomFieldValue.task_id.in_(task_ids))
+    ):
+        if value is not None:
+            context.fields.setdefault(task_id, {})[key] = str(value)
+    return context
+
+
+def _task_data(context: _Context, task: Task) -> ical.TaskData:
+    register = context.registers[task.register_id]
+    return ical.TaskData(
+        task_id=task.id,
+        number=task.number,
+        subject=task.subject,
+        description=task.description or "",
+        status=TaskStatus(task.status).value,
+        priority=str(task.priority),
+        planned_start=task.planned_start,
+        due=task.due,
+        all_day=task.all_day,
+        completed_at=task.completed_at,
+        created_at=task.created_at,
+        updated_at=task.updated_at,
+        register_code=register.code,
+        register_name=register.name,
+        register_colour=register.colour,
+        customer=context.customers.get(task.customer_id or 0),
+        contact=context.contacts.get(task.contact_id or 0),
+        categories=tuple(c.strip() for c in (task.categories or "").split(",") if c.strip()),
+        private=task.visibility is Visibility.PRIVATE,
+        custom_fields=context.fields.get(task.id, {}),
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def sync_token(epoch: str, modseq: int) -> str:
+    """The opaque token handed to clients."""
+    return f"urn:hermes:sync:{epoch}:{modseq}"
+
+
+def parse_sync_token(token: str, epoch: str) -> int:
+    """The modseq in a token of this epoch; ValueError for anything else (client resyncs)."""
+    prefix = f"urn:hermes:sync:{epoch}:"
+    if not token.startswith(prefix) or not token[len(prefix) :].isdigit():
+        raise ValueError(f"unknown or outdated sync token {token!r}")
+    return int(token[len(prefix) :])
+
+
+def collection_modseq(session: Session, key: str) -> int:
+    """The newest change in a collection (an index-only lookup)."""
+    return (
+        session.scalar(
+            select(func.max(CalendarObject.modseq)).where(CalendarObject.collection == key)
+        )
+        or 0
+    )
+
+
+def changed_hrefs(session: Session, key: str, since: int) -> list[str]:
+    """Hrefs created, changed or deleted after ``since`` (O(changes))."""
+    return list(
+        session.scalars(
+            select(CalendarObject.href).where(
+                and_(CalendarObject.collection == key, CalendarObject.modseq > since)
+            )
+        )
+    )

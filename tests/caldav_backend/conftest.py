@@ -1,0 +1,73 @@
+"""A real Hermes CalDAV server on a loopback port, over a fresh database with demo data."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import caldav
+import pytest
+from waitress.server import create_server
+
+from hermes_groupware import demo
+from hermes_groupware.config import Settings
+from hermes_groupware.db.session import Actor, Database
+from hermes_groupware.http.app import create_app
+from hermes_groupware.models.enums import Source
+from tests.conftest import DatabaseFactory, migrated
+
+PASSWORD = demo.DEMO_APP_PASSWORD
+
+
+@dataclass
+class Server:
+    """The running server and the database behind it."""
+
+    url: str
+    database: Database
+    settings: Settings
+
+    def client(self, login: str, password: str = PASSWORD) -> caldav.DAVClient:
+        """A caldav client logged in as ``login``, pointed at the bare host."""
+        return caldav.DAVClient(url=self.url, username=login, password=password, timeout=30)
+
+    def uow(self, actor: Actor | None = None):  # type: ignore[no-untyped-def]
+        """A unit of work on the server's database (to check what the server did)."""
+        return self.database.unit_of_work(actor or Actor.system("test"), Source.CLI)
+
+
+def start_server(settings: Settings) -> tuple[str, object, threading.Thread]:
+    server = create_server(create_app(settings), host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{server.effective_port}/", server, thread  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def dav_server(
+    db_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One server per test module, with 60 demo tasks (tests create what they change)."""
+    tmp = tmp_path_factory.mktemp("dav")
+    url = db_factory.new_url()
+    engine = migrated(url)
+    settings = dataclasses.replace(
+        Settings(base_dir=Path(tmp)),
+        server=dataclasses.replace(Settings().server, demo=True),
+        database=dataclasses.replace(Settings().database, url=url),
+        files=dataclasses.replace(Settings().files, path=str(tmp / "files")),
+    )
+    from hermes_groupware.filestore import FileStore
+
+    database = Database(engine, FileStore(tmp / "files", 1 << 20))
+    with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+        demo.load(uow, tasks=60, seed=11, demo_mode=True)
+    base, server, _thread = start_server(settings)
+    try:
+        yield Server(url=base, database=database, settings=settings)
+    finally:
+        server.close()  # type: ignore[attr-defined]
+        engine.dispose()
