@@ -83,9 +83,7 @@ class SecuritySettings:
     """Secrets; none of them has a working default outside demo mode."""
 
     secret_key: str | None = _secret()
-    demo_secret_key: str = field(
-        default="hermes-demo-secret-not-for-production", repr=False
-    )
+    demo_secret_key: str = field(default="hermes-demo-secret-not-for-production", repr=False)
 
 
 @dataclass(frozen=True)

@@ -339,10 +339,10 @@ def read_client(text: str, component_name: str) -> ClientFields:
             due, due_is_date = start + component.decoded("DURATION"), start_is_date
     else:
         due, due_is_date = _when(component, "DTEND")
+        if due is None and start is not None and "DURATION" in component:
+            due, due_is_date = start + component.decoded("DURATION"), start_is_date
         if due_is_date and due is not None:
             due -= dt.timedelta(days=1)  # exclusive end of an all-day event
-        if due is None and start is not None and "DURATION" in component:
-            due = start + component.decoded("DURATION")
     completed = _when(component, "COMPLETED")[0]
     return ClientFields(
         uid=uid,
@@ -454,13 +454,12 @@ def time_range(task: TaskData, component: str) -> tuple[int | None, int | None]:
         dates = dict(_event_dates(task))
         start, end = dates["DTSTART"], dates["DTEND"]
         return _ts(start), _ts(end)
-    if task.due is None and task.planned_start is None:
+    dates = dict(_todo_dates(task))  # what is written: no DTSTART unless it is before DUE
+    if not dates:
         return None, None
-    first = task.planned_start or task.due
-    last = task.due or task.planned_start
-    return _ts(_value(first, task.all_day)), _ts(_value(last, task.all_day)) + (
-        86400 if task.all_day else 1
-    )
+    first = dates.get("DTSTART", dates.get("DUE"))
+    last = dates.get("DUE", dates.get("DTSTART"))
+    return _ts(first), _ts(last) + (86400 if task.all_day else 1)
 
 
 def _ts(value: Any) -> int:

@@ -8,6 +8,7 @@ waitress), and client DELETEs when the delete policy is ``refuse``.
 from __future__ import annotations
 
 import functools
+import io
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -38,8 +39,12 @@ def radicale_configuration(runtime: Runtime) -> radicale.config.Configuration:
                 "realm": "Hermes Groupware",
                 "delay": "1",
             },
-            "rights": {"type": functools.partial(Rights, runtime=runtime)},
             "storage": {"type": functools.partial(Storage, runtime=runtime)},
+            "rights": {
+                "type": functools.partial(Rights, runtime=runtime),
+                "permit_delete_collection": "False",
+                "permit_overwrite_collection": "False",
+            },
             "web": {"type": "none"},
             "logging": {"mask_passwords": "True"},
         },
@@ -69,6 +74,12 @@ def create_app(settings: Settings) -> WSGIApp:
                 "413 Content Too Large",
                 f"request body over {limit} bytes\n".encode(),
             )
+        if _declares_entities(environ):
+            return _answer(
+                start_response,
+                "400 Bad Request",
+                b"XML with a DOCTYPE or entities is not accepted\n",
+            )
         if refuse_delete and environ.get("REQUEST_METHOD") == "DELETE" and path.endswith(".ics"):
             return _answer(
                 start_response,
@@ -78,6 +89,20 @@ def create_app(settings: Settings) -> WSGIApp:
         return caldav(environ, start_response)
 
     return app
+
+
+_XML_METHODS = frozenset({"PROPFIND", "PROPPATCH", "REPORT", "MKCALENDAR", "MKCOL"})
+
+
+def _declares_entities(environ: dict[str, Any]) -> bool:
+    """DAV bodies never need a DTD; refusing one stops entity expansion and external entities
+    before any parser runs. The (size-limited) body is put back for Radicale."""
+    if environ.get("REQUEST_METHOD") not in _XML_METHODS:
+        return False
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper()
 
 
 def _too_large(environ: dict[str, Any], limit: int) -> bool:

@@ -12,6 +12,8 @@ from hermes_groupware.models import LoginFailure
 
 MAX_LOCK = dt.timedelta(minutes=15)
 FIRST_LOCK = dt.timedelta(seconds=30)
+#: An address (often a whole office behind NAT) gets this many times the per-login allowance.
+ADDRESS_FACTOR = 4
 
 
 def keys(login: str, address: str | None) -> list[str]:
@@ -48,8 +50,9 @@ def record_failure(
             row = LoginFailure(key=key, failures=0, first_failure_at=now, locked_until=None)
             uow.session.add(row)
         row.failures += 1
-        if row.failures >= threshold:
-            lock = min(FIRST_LOCK * 2 ** (row.failures - threshold), MAX_LOCK)
+        limit = threshold * ADDRESS_FACTOR if key.startswith("addr:") else threshold
+        if row.failures >= limit:
+            lock = min(FIRST_LOCK * 2 ** min(row.failures - limit, 10), MAX_LOCK)
             row.locked_until = now + lock
     uow.session.flush()
 

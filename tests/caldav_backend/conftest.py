@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import caldav
@@ -29,10 +29,19 @@ class Server:
     url: str
     database: Database
     settings: Settings
+    clients: list[caldav.DAVClient] = field(default_factory=list)
 
     def client(self, login: str, password: str = PASSWORD) -> caldav.DAVClient:
-        """A caldav client logged in as ``login``, pointed at the bare host."""
-        return caldav.DAVClient(url=self.url, username=login, password=password, timeout=30)
+        """A caldav client logged in as ``login``, pointed at the bare host (closed at the end)."""
+        client = caldav.DAVClient(url=self.url, username=login, password=password, timeout=30)
+        self.clients.append(client)
+        return client
+
+    def close_clients(self) -> None:
+        """Close every client's connections (keep-alive sockets would warn when collected)."""
+        for client in self.clients:
+            client.close()
+        self.clients.clear()
 
     def uow(self, actor: Actor | None = None):  # type: ignore[no-untyped-def]
         """A unit of work on the server's database (to check what the server did)."""
@@ -66,8 +75,18 @@ def dav_server(
     with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
         demo.load(uow, tasks=60, seed=11, demo_mode=True)
     base, server, _thread = start_server(settings)
+    running = Server(url=base, database=database, settings=settings)
     try:
-        yield Server(url=base, database=database, settings=settings)
+        yield running
     finally:
+        running.close_clients()
         server.close()  # type: ignore[attr-defined]
         engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _close_clients(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test's clients are closed when it ends."""
+    yield
+    if "dav_server" in request.fixturenames:
+        request.getfixturevalue("dav_server").close_clients()
