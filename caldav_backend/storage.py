@@ -15,10 +15,11 @@ from typing import Any
 from radicale import item as radicale_item
 from radicale import storage as radicale_storage
 from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from caldav_backend import errors, paths
 from caldav_backend.edits import apply_edit, create_from
+from caldav_backend.filters import translate
 from caldav_backend.home import CollectionInfo, home
 from caldav_backend.runtime import Runtime
 from hermes_groupware.models import CalendarObject
@@ -115,6 +116,36 @@ class Collection(radicale_storage.BaseCollection):
         with self.runtime.reading() as uow:
             return [self._item(obj) for obj in uow.session.scalars(self._live())]
 
+    def get_filtered(self, filters: Iterable[Any]) -> Iterable[tuple[radicale_item.Item, bool]]:
+        """SQL for the common shapes (component, time range, open tasks); exact ones skip
+        Radicale's per-item check, the rest come back as a superset to be checked."""
+        query = translate(filters)
+        statement = self._live()
+        if query.component is not None:
+            statement = statement.where(CalendarObject.component == query.component)
+        if query.start > TIMESTAMP_MIN:
+            statement = statement.where(
+                or_(CalendarObject.end_ts.is_(None), CalendarObject.end_ts > query.start)
+            )
+        if query.end < TIMESTAMP_MAX:
+            statement = statement.where(
+                or_(CalendarObject.start_ts.is_(None), CalendarObject.start_ts < query.end)
+            )
+        if query.open_only:
+            statement = statement.where(CalendarObject.completed.is_(False))
+        exact = query.exact and (query.open_only or self._ranges_exact(query))
+        with self.runtime.reading() as uow:
+            return [
+                (self._item(obj), exact and not _recurring(obj.body))
+                for obj in uow.session.scalars(statement)
+            ]
+
+    def _ranges_exact(self, query: Any) -> bool:
+        """Our stored ranges follow RFC 4791 for events; task ranges only roughly (COMPLETED and
+        CREATED rules), so a time range on tasks is re-checked by Radicale."""
+        no_range = query.start <= TIMESTAMP_MIN and query.end >= TIMESTAMP_MAX
+        return no_range or projection.component_of(self._key()) == "VEVENT"
+
     def has_uid(self, uid: str) -> bool:
         with self.runtime.reading() as uow:
             return uow.session.scalar(self._live().where(CalendarObject.uid == uid)) is not None
@@ -179,6 +210,11 @@ class Collection(radicale_storage.BaseCollection):
         still = uow.session.scalar(self._live().where(CalendarObject.href == href))
         if still is not None:  # e.g. a delegate cancelled it but the owner keeps it open
             raise errors.forbidden("the task stays in this list")
+
+
+def _recurring(body: str | None) -> bool:
+    """A client may keep an RRULE in its own text; then our stored range is not the whole."""
+    return body is not None and ("\nRRULE" in body or "\nRDATE" in body)
 
 
 class Storage(radicale_storage.BaseStorage):
