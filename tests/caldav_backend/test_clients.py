@@ -18,10 +18,7 @@ VCAL = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{prodid}\r\n{body}END:VCALENDAR
 def _put(server: Server, login: str, slug: str, body: str, prodid: str) -> str:
     calendar = caldav.Calendar(client=server.client(login), url=f"{server.url}{login}/{slug}/")
     text = VCAL.format(prodid=prodid, body=body)
-    if "VEVENT" in body:
-        saved = calendar.save_event(ical=text)
-    else:
-        saved = calendar.save_todo(ical=text)
+    saved = calendar.save_event(ical=text) if "VEVENT" in body else calendar.save_todo(ical=text)
     return str(saved.url)
 
 
@@ -66,18 +63,28 @@ def test_tasks_org_completes_with_percent_only(dav_server: Server) -> None:
 
 def test_jtx_subtask_points_at_its_parent_in_the_same_list(dav_server: Server) -> None:
     parent_uid, child_uid = str(uuid.uuid4()), str(uuid.uuid4())
-    _put(dav_server, "jkowalski", "register-han",
-         f"BEGIN:VTODO\r\nUID:{parent_uid}\r\nDTSTAMP:20261126T100000Z\r\n"
-         "SUMMARY:jtx rodzic\r\nEND:VTODO\r\n", "-//Techbee Solutions//jtx Board//EN")
-    _put(dav_server, "jkowalski", "register-han",
-         f"BEGIN:VTODO\r\nUID:{child_uid}\r\nDTSTAMP:20261126T100000Z\r\n"
-         f"SUMMARY:jtx dziecko\r\nRELATED-TO;RELTYPE=PARENT:{parent_uid}\r\nEND:VTODO\r\n",
-         "-//Techbee Solutions//jtx Board//EN")
+    _put(
+        dav_server,
+        "jkowalski",
+        "register-han",
+        f"BEGIN:VTODO\r\nUID:{parent_uid}\r\nDTSTAMP:20261126T100000Z\r\n"
+        "SUMMARY:jtx rodzic\r\nEND:VTODO\r\n",
+        "-//Techbee Solutions//jtx Board//EN",
+    )
+    _put(
+        dav_server,
+        "jkowalski",
+        "register-han",
+        f"BEGIN:VTODO\r\nUID:{child_uid}\r\nDTSTAMP:20261126T100000Z\r\n"
+        f"SUMMARY:jtx dziecko\r\nRELATED-TO;RELTYPE=PARENT:{parent_uid}\r\nEND:VTODO\r\n",
+        "-//Techbee Solutions//jtx Board//EN",
+    )
     parent, child = _task(dav_server, "jtx rodzic"), _task(dav_server, "jtx dziecko")
     assert parent.number.startswith("HAN/")
     assert child.parent_id == parent.id
-    calendar = caldav.Calendar(client=dav_server.client("jkowalski"),
-                               url=f"{dav_server.url}jkowalski/register-han/")
+    calendar = caldav.Calendar(
+        client=dav_server.client("jkowalski"), url=f"{dav_server.url}jkowalski/register-han/"
+    )
     served = calendar.todo_by_uid(child_uid).icalendar_component
     assert str(served["RELATED-TO"]) == parent_uid
 
@@ -89,12 +96,15 @@ def test_thunderbird_alarm_acknowledgement_is_kept(dav_server: Server) -> None:
         "DUE:20261204T100000Z\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Default\r\n"
         "TRIGGER;RELATED=END:-PT15M\r\nEND:VALARM\r\nEND:VTODO\r\n"
     )
-    url = _put(dav_server, "jkowalski", "tasks", body, "-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN")
+    url = _put(
+        dav_server, "jkowalski", "tasks", body, "-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN"
+    )
     calendar = caldav.Calendar(client=dav_server.client("jkowalski"), url=url.rsplit("/", 1)[0])
     todo = calendar.todo_by_uid(uid)
     version = _task(dav_server, "Thunderbird alarm").version
     todo.data = todo.data.replace(
-        "END:VTODO", "X-MOZ-LASTACK:20261204T094600Z\r\nX-MOZ-SNOOZE-TIME:20261204T100500Z\r\nEND:VTODO"
+        "END:VTODO",
+        "X-MOZ-LASTACK:20261204T094600Z\r\nX-MOZ-SNOOZE-TIME:20261204T100500Z\r\nEND:VTODO",
     )
     todo.save()
     served = calendar.todo_by_uid(uid).data
@@ -126,15 +136,17 @@ def test_outlook_synchronizer_microsoft_tzid(dav_server: Server) -> None:
 
 def test_khal_event_becomes_a_planned_task(dav_server: Server) -> None:
     body = (
-        f"BEGIN:VEVENT\r\nUID:{uuid.uuid4()}\r\nDTSTAMP:20261126T100000Z\r\nSUMMARY:Spotkanie z khal\r\n"
+        f"BEGIN:VEVENT\r\nUID:{uuid.uuid4()}\r\nDTSTAMP:20261126T100000Z\r\n"
+        "SUMMARY:Spotkanie z khal\r\n"
         "DTSTART:20261207T090000Z\r\nDTEND:20261207T103000Z\r\nEND:VEVENT\r\n"
     )
     _put(dav_server, "jkowalski", "planned", body, "-//PIMUTILS.ORG//NONSGML khal / icalendar //EN")
     task = _task(dav_server, "Spotkanie z khal")
     assert (task.planned_start, task.due) == (_utc(2026, 12, 7, 9), _utc(2026, 12, 7, 10, 30))
     assert task.number.startswith("WEW/")
-    tasks = caldav.Calendar(client=dav_server.client("jkowalski"),
-                            url=f"{dav_server.url}jkowalski/tasks/")
+    tasks = caldav.Calendar(
+        client=dav_server.client("jkowalski"), url=f"{dav_server.url}jkowalski/tasks/"
+    )
     assert any("Spotkanie z khal" in t.data for t in tasks.todos())
 
 
