@@ -241,3 +241,24 @@ def _as_datetime(value: dt.date) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
     return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+
+
+def test_joining_a_group_fills_the_team_calendar(dav_server: Server) -> None:
+    from hermes_groupware.services.directory import add_member
+
+    team = _calendar(dav_server, "pwisniewski", "group-serwis")
+    before = {e.icalendar_component["X-HERMES-NUMBER"] for e in team.events()}
+    with dav_server.uow() as uow:
+        mzielinska = employee_by_login(uow.session, "mzielinska")
+        dated = uow.session.scalar(
+            select(Task.number).where(
+                Task.responsible_id == mzielinska.id, Task.visibility == "normal",
+                Task.status != "cancelled", Task.due.isnot(None),
+                Task.number.like("WEW/%"),
+            ).limit(1)
+        )
+        add_member(uow, "serwis", "mzielinska")
+    assert dated is not None
+    after = {e.icalendar_component["X-HERMES-NUMBER"] for e in team.events()}
+    assert dated not in before
+    assert dated in after
