@@ -115,10 +115,10 @@ def test_other_homes_are_closed(dav_server: Server) -> None:
         )
 
 
-def _todo_body(summary: str) -> str:
+def _todo_body(summary: str, uid: str | None = None) -> str:
     return (
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VTODO\r\n"
-        f"UID:{uuid.uuid4()}\r\nDTSTAMP:20261126T100000Z\r\nSUMMARY:{summary}\r\n"
+        f"UID:{uid or uuid.uuid4()}\r\nDTSTAMP:20261126T100000Z\r\nSUMMARY:{summary}\r\n"
         "END:VTODO\r\nEND:VCALENDAR\r\n"
     )
 
@@ -241,3 +241,19 @@ def test_well_known_redirects_from_the_bare_host(dav_server: Server) -> None:
     status, headers = _http(dav_server, None, "PROPFIND", "/.well-known/caldav", "", PROPFIND_ZERO)
     assert status == 301
     assert headers["location"] == "/"
+
+
+def test_uid_clash_under_another_href_is_refused(dav_server: Server) -> None:
+    uid = str(uuid.uuid4())
+    body = _todo_body("Pierwszy z UID", uid)
+    headers = {"Content-Type": "text/calendar"}
+    assert _status(dav_server, "jkowalski", "PUT", f"/jkowalski/tasks/{uid}.ics", body,
+                   headers) == 201
+    clash = body.replace("Pierwszy z UID", "Drugi z tym samym UID")
+    assert _status(dav_server, "jkowalski", "PUT", "/jkowalski/tasks/inny.ics", clash,
+                   headers) == 409
+    with dav_server.uow() as uow:
+        assert uow.session.scalar(
+            select(Task.id).where(Task.subject == "Drugi z tym samym UID")
+        ) is None
+
