@@ -177,7 +177,7 @@ def _mapped_properties(task: TaskData, placement: Placement) -> list[tuple[str, 
         if task.status == "waiting":
             props.append(("X-HERMES-STATUS", "waiting"))
     else:
-        props.append(("TRANSP", "TRANSPARENT" if task.all_day else "OPAQUE"))
+        props.append(("TRANSP", "TRANSPARENT"))  # a task plans time; it does not block it
         props.append(("COLOR", nearest_css_colour(task.register_colour)))
     props.append(("PRIORITY", _PRIORITY_OUT.get(task.priority, 5)))
     props.append(("CATEGORIES", [task.register_name, *task.categories]))
@@ -402,6 +402,8 @@ def _client_priority(component: Component) -> str | None:
     if "PRIORITY" not in component:
         return None
     value = int(component.get("PRIORITY"))
+    if value == 0:  # RFC 5545: undefined; leave the task's priority alone
+        return None
     if 1 <= value <= 4:
         return "high"
     if 6 <= value <= 9:
@@ -449,7 +451,12 @@ def strip_description(description: str) -> str:
 
 
 def time_range(task: TaskData, component: str) -> tuple[int | None, int | None]:
-    """Enclosing (start, end) POSIX seconds of the rendered object; None is an open end."""
+    """Enclosing (start, end) POSIX seconds of the rendered object; None is an open end.
+
+    Exact for events. For tasks it is one second wider on each side than the dates written:
+    RFC 4791 §9.9 includes a DUE-only task in a range ending at DUE, and Radicale re-checks
+    task ranges anyway, so a superset is what the prefilter needs.
+    """
     if component == "VEVENT":
         dates = dict(_event_dates(task))
         start, end = dates["DTSTART"], dates["DTEND"]
@@ -459,7 +466,7 @@ def time_range(task: TaskData, component: str) -> tuple[int | None, int | None]:
         return None, None
     first = dates.get("DTSTART", dates.get("DUE"))
     last = dates.get("DUE", dates.get("DTSTART"))
-    return _ts(first), _ts(last) + (86400 if task.all_day else 1)
+    return _ts(first) - 1, _ts(last) + (86400 if task.all_day else 1)
 
 
 def _ts(value: Any) -> int:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-import vobject
+import vobject  # type: ignore[import-untyped]
 
 from sync.timezones import vtimezone
 
@@ -22,12 +22,14 @@ def _observances(zone: str, year: int) -> dict[str, icalendar.Component]:
     assert str(timezone["TZID"]) == zone
     names = [c.name for c in timezone.subcomponents]
     assert len(names) == len(set(names)), names
-    return {c.name: c for c in timezone.subcomponents}
+    return {str(c.name): c for c in timezone.subcomponents}
 
 
 def _rule(observance: icalendar.Component) -> dict[str, list[object]]:
     assert "RDATE" not in observance
-    return dict(observance["RRULE"])
+    rule = observance["RRULE"]
+    assert isinstance(rule, icalendar.vRecur)
+    return dict(rule)
 
 
 @pytest.mark.parametrize(
