@@ -71,6 +71,14 @@ class CaldavSettings:
 
 
 @dataclass(frozen=True)
+class FeedsSettings:
+    """Subscription feeds."""
+
+    public_url: str = "http://127.0.0.1:5232"
+    rate_limit_per_minute: int = 30
+
+
+@dataclass(frozen=True)
 class FilesSettings:
     """Content-addressed attachment store."""
 
@@ -101,6 +109,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     caldav: CaldavSettings = field(default_factory=CaldavSettings)
+    feeds: FeedsSettings = field(default_factory=FeedsSettings)
     files: FilesSettings = field(default_factory=FilesSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)

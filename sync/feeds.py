@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Component, Event, Todo
-from icalendar.prop import vCategory
+from icalendar.prop import vCategory, vDuration
 
 from sync import ical
 from sync.colours import nearest_css_colour
@@ -59,7 +59,7 @@ def render_feed(meta: FeedMeta, items: list[FeedItem]) -> bytes:
     calendar.add("X-WR-TIMEZONE", meta.time_zone)
     ttl = dt.timedelta(minutes=meta.ttl_minutes)
     calendar.add("REFRESH-INTERVAL", ttl, parameters={"VALUE": "DURATION"})
-    calendar.add("X-PUBLISHED-TTL", ttl)
+    calendar.add("X-PUBLISHED-TTL", vDuration(ttl))
     if meta.colour:
         calendar.add("COLOR", nearest_css_colour(meta.colour))
         calendar.add("X-APPLE-CALENDAR-COLOR", meta.colour.upper())

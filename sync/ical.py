@@ -27,7 +27,7 @@ from sync.colours import nearest_css_colour
 PRODID = "-//Hermes Groupware//Hermes CRM//PL"
 FLOATING_ZONE = ZoneInfo("Europe/Warsaw")
 DESCRIPTION_SEPARATOR = "\n\n——\n"
-_PRIORITY_OUT = {"high": 1, "normal": 5, "low": 9}
+PRIORITY_OUT = {"high": 1, "normal": 5, "low": 9}
 _STATUS_OUT = {
     "new": "NEEDS-ACTION",
     "waiting": "NEEDS-ACTION",
@@ -167,7 +167,7 @@ def _mapped_properties(task: TaskData, placement: Placement) -> list[tuple[str, 
     description = _description(task)
     if description:
         props.append(("DESCRIPTION", description))
-    props += _todo_dates(task) if placement.component == "VTODO" else _event_dates(task)
+    props += todo_dates(task) if placement.component == "VTODO" else _event_dates(task)
     props.append(("STATUS", _status(task, placement.component)))
     if placement.component == "VTODO":
         if task.status == "done":
@@ -179,7 +179,7 @@ def _mapped_properties(task: TaskData, placement: Placement) -> list[tuple[str, 
     else:
         props.append(("TRANSP", "TRANSPARENT"))  # a task plans time; it does not block it
         props.append(("COLOR", nearest_css_colour(task.register_colour)))
-    props.append(("PRIORITY", _PRIORITY_OUT.get(task.priority, 5)))
+    props.append(("PRIORITY", PRIORITY_OUT.get(task.priority, 5)))
     props.append(("CATEGORIES", [task.register_name, *task.categories]))
     props.append(("CLASS", "PRIVATE" if task.private else "PUBLIC"))
     if placement.parent_uid:
@@ -209,7 +209,8 @@ def _description(task: TaskData) -> str:
     return (body + DESCRIPTION_SEPARATOR if body else "——\n") + "\n".join(footer)
 
 
-def _todo_dates(task: TaskData) -> list[tuple[str, Any]]:
+def todo_dates(task: TaskData) -> list[tuple[str, Any]]:
+    """DTSTART (only when before DUE) and DUE, as dates or UTC date-times."""
     due, start = _value(task.due, task.all_day), _value(task.planned_start, task.all_day)
     props: list[tuple[str, Any]] = []
     if start is not None and (due is None or task.planned_start < task.due):  # type: ignore[operator]
@@ -240,7 +241,12 @@ def _value(value: dt.datetime | None, all_day: bool) -> dt.date | dt.datetime | 
 def _status(task: TaskData, component: str) -> str:
     if component == "VEVENT":
         return "CANCELLED" if task.status == "cancelled" else "CONFIRMED"
-    return _STATUS_OUT.get(task.status, "NEEDS-ACTION")
+    return todo_status(task.status)
+
+
+def todo_status(status: str) -> str:
+    """The VTODO STATUS for a Hermes status (``waiting`` has none of its own)."""
+    return _STATUS_OUT.get(status, "NEEDS-ACTION")
 
 
 def _add(component: Component, name: str, value: Any) -> None:
@@ -461,7 +467,7 @@ def time_range(task: TaskData, component: str) -> tuple[int | None, int | None]:
         dates = dict(_event_dates(task))
         start, end = dates["DTSTART"], dates["DTEND"]
         return _ts(start), _ts(end)
-    dates = dict(_todo_dates(task))  # what is written: no DTSTART unless it is before DUE
+    dates = dict(todo_dates(task))  # what is written: no DTSTART unless it is before DUE
     if not dates:
         return None, None
     first = dates.get("DTSTART", dates.get("DUE"))

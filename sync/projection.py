@@ -340,6 +340,15 @@ def _load(session: Session, task_ids: Sequence[int]) -> _Context:
     return context
 
 
+def task_data_for(session: Session, task_ids: Sequence[int]) -> dict[int, ical.TaskData]:
+    """Rendering input for tasks the caller has already checked (feeds use it)."""
+    found: dict[int, ical.TaskData] = {}
+    for start in range(0, len(task_ids), BATCH):
+        context = _load(session, task_ids[start : start + BATCH])
+        found |= {tid: _task_data(context, task) for tid, task in context.tasks.items()}
+    return found
+
+
 def _task_data(context: _Context, task: Task) -> ical.TaskData:
     register = context.registers[task.register_id]
     return ical.TaskData(

@@ -16,6 +16,7 @@ from typing import Any
 import radicale.config
 from radicale.app import Application as RadicaleApplication
 
+from caldav_backend import feeds_http
 from caldav_backend.auth import Auth
 from caldav_backend.rights import Rights
 from caldav_backend.runtime import Runtime
@@ -74,6 +75,10 @@ def create_app(settings: Settings) -> WSGIApp:
                 "413 Content Too Large",
                 f"request body over {limit} bytes\n".encode(),
             )
+        if feeds_http.handles(path):
+            status, headers, body = feeds_http.respond(runtime, environ)
+            start_response(status, headers)
+            return [body]
         if _declares_entities(environ):
             return _answer(
                 start_response,

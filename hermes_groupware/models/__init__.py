@@ -4,6 +4,7 @@ from hermes_groupware.models.calendar import CalendarObject, CalendarState, Logi
 from hermes_groupware.models.custom_field import CustomFieldDefinition, CustomFieldValue
 from hermes_groupware.models.customer import ContactPerson, Customer, CustomerDomain
 from hermes_groupware.models.employee import AppPassword, Employee, Group, group_members
+from hermes_groupware.models.feed import Feed, FeedToken, feed_registers
 from hermes_groupware.models.files import StoredFile
 from hermes_groupware.models.journal import (
     ChangeContext,
@@ -27,6 +28,8 @@ __all__ = [
     "Customer",
     "CustomerDomain",
     "Employee",
+    "Feed",
+    "FeedToken",
     "Group",
     "JournalCounter",
     "LoginFailure",
@@ -37,5 +40,6 @@ __all__ = [
     "Task",
     "TaskHistory",
     "TaskItem",
+    "feed_registers",
     "group_members",
 ]

@@ -103,3 +103,29 @@ class Source(enum.StrEnum):
     DATABASE = "database"
     EXTERNAL = "external"
     SYSTEM = "system"
+
+
+class FeedScope(enum.StrEnum):
+    """What a subscription feed is about."""
+
+    EMPLOYEE = "employee"
+    GROUP = "group"
+    REGISTERS = "registers"
+    CUSTOMER = "customer"
+
+
+class FeedProfile(enum.StrEnum):
+    """How tasks become calendar components (Outlook and Google ignore VTODO in feeds)."""
+
+    VTODO = "vtodo"
+    EVENT_DUE = "event-due"
+    EVENT_SPAN = "event-span"
+    BOTH = "both"
+
+
+class Redaction(enum.StrEnum):
+    """How much of a task a feed shows."""
+
+    FULL = "full"
+    NO_NOTES = "no-notes"
+    BUSY = "busy"
