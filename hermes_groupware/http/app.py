@@ -65,35 +65,50 @@ def create_app(settings: Settings) -> WSGIApp:
     refuse_delete = settings.caldav.delete_policy == "refuse"
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "") or "/"
         environ.pop("HTTP_X_SCRIPT_NAME", None)  # only a trusted proxy may set a prefix
-        if path.rstrip("/") in ("/.well-known/caldav", "/.well-known/carddav"):
-            return _answer(start_response, "301 Moved Permanently", b"", [("Location", "/")])
-        if _too_large(environ, limit):
-            return _answer(
-                start_response,
-                "413 Content Too Large",
-                f"request body over {limit} bytes\n".encode(),
-            )
-        if feeds_http.handles(path):
+        refusal = _front_answer(environ, limit, refuse_delete)
+        if refusal is not None:
+            return _answer(start_response, *refusal)
+        if feeds_http.handles(environ.get("PATH_INFO", "")):
             status, headers, body = feeds_http.respond(runtime, environ)
             start_response(status, headers)
             return [body]
-        if _declares_entities(environ):
-            return _answer(
-                start_response,
-                "400 Bad Request",
-                b"XML with a DOCTYPE or entities is not accepted\n",
-            )
-        if refuse_delete and environ.get("REQUEST_METHOD") == "DELETE" and path.endswith(".ics"):
-            return _answer(
-                start_response,
-                "403 Forbidden",
-                b"deleting tasks from a calendar is disabled; close them instead\n",
-            )
+        if environ.get("REQUEST_METHOD") == "PUT":
+            return caldav(environ, _without_etag(start_response))
         return caldav(environ, start_response)
 
     return app
+
+
+Answer = tuple[str, bytes, list[tuple[str, str]]]
+
+
+def _front_answer(environ: dict[str, Any], limit: int, refuse_delete: bool) -> Answer | None:
+    """What the front answers itself: discovery redirect, oversized bodies, DTDs, refusals."""
+    path = environ.get("PATH_INFO", "") or "/"
+    method = environ.get("REQUEST_METHOD")
+    if path.rstrip("/") in ("/.well-known/caldav", "/.well-known/carddav"):
+        return "301 Moved Permanently", b"", [("Location", "/")]
+    if _too_large(environ, limit):
+        return "413 Content Too Large", f"request body over {limit} bytes\n".encode(), []
+    if _declares_entities(environ):
+        return "400 Bad Request", b"XML with a DOCTYPE or entities is not accepted\n", []
+    if refuse_delete and method == "DELETE" and path.endswith(".ics"):
+        message = b"deleting tasks from a calendar is disabled; close them instead\n"
+        return "403 Forbidden", message, []
+    return None
+
+
+def _without_etag(start_response: StartResponse) -> StartResponse:
+    """We always store something other than the PUT body (our properties, SEQUENCE), so per
+    RFC 9110 §9.3.4 and RFC 4791 §5.3.4 the response carries no ETag; clients then fetch the
+    stored version instead of keeping their own copy under our tag (vdirsyncer does that)."""
+
+    def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+        kept = [(name, value) for name, value in headers if name.lower() != "etag"]
+        return start_response(status, kept, *exc_info)
+
+    return start
 
 
 _XML_METHODS = frozenset({"PROPFIND", "PROPPATCH", "REPORT", "MKCALENDAR", "MKCOL"})

@@ -104,7 +104,7 @@ def _race(ports: list[int], method: str, path: str, bodies: list[str],
 
 
 def test_conditional_puts_through_two_processes(two_servers: tuple[list[int], Database]) -> None:
-    ports, database = two_servers
+    ports, _ = two_servers
     uid = str(uuid.uuid4())
     path = f"/jkowalski/tasks/{uid}.ics"
     assert _request(ports[0], "PUT", path, _todo(uid, "Start"),

@@ -279,3 +279,26 @@ def test_serve_stops_cleanly_on_sigterm(run: Run, cli_env: dict[str, str]) -> No
         assert server.stdout.readline().startswith("ready http://")
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=20) == 0
+
+
+def test_feed_life_cycle_from_the_cli(demo: Run) -> None:
+    created = _json(demo("feed", "create", "--name", "Reklamacje dla dyrektora", "--owner",
+                         "admin", "--register", "REK", "--colour", "#C62828", "--json"))
+    feed_id = str(created["feed"]["id"])
+    (link,) = created["links"]
+    assert link["https"].endswith(".ics")
+    assert link["webcal"].startswith("webcal://")
+    assert "cid=webcal%3A%2F%2F" in link["google"]
+    shown = _json(demo("feed", "show", feed_id, "--json"))
+    assert shown["links"] == [link]
+    rotated = _json(demo("feed", "rotate", feed_id, "--grace", "2", "--json"))
+    assert rotated["links"][0] != link
+    assert len(_json(demo("feed", "show", feed_id, "--json"))["links"]) == 2
+    listed = _json(demo("feed", "list", "--json"))
+    assert [f["scope_detail"] for f in listed] == ["REK"]
+    updated = _json(demo("feed", "update", feed_id, "--profile", "both", "--redaction", "busy",
+                         "--json"))
+    assert (updated["feed"]["profile"], updated["feed"]["redaction"]) == ("both", "busy")
+    demo("feed", "revoke", feed_id)
+    assert _json(demo("feed", "show", feed_id, "--json"))["links"] == []
+    assert "scope" in demo("feed", "create", "--name", "x", "--owner", "admin", expect=2).stderr
