@@ -13,7 +13,10 @@ def engine_from_settings(settings: Settings) -> Engine:
     """The engine for ``[database]``, with relative SQLite paths resolved against the config."""
     url = resolve_sqlite_url(settings.database.url, settings.base_dir)
     return make_engine(
-        url, echo=settings.database.echo, busy_timeout_ms=settings.database.busy_timeout_ms
+        url,
+        echo=settings.database.echo,
+        busy_timeout_ms=settings.database.busy_timeout_ms,
+        pool_size=settings.database.pool_size,
     )
 
 

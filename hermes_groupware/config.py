@@ -52,7 +52,7 @@ class DatabaseSettings:
 
 @dataclass(frozen=True)
 class HttpSettings:
-    """The HTTP listener (CalDAV, feeds and API arrive with their issues)."""
+    """The HTTP listener of ``serve``: CalDAV and feeds."""
 
     host: str = "127.0.0.1"
     port: int = 5232

@@ -44,14 +44,16 @@ def resolve_sqlite_url(url: str, base_dir: Path) -> str:
     return parsed.set(database=str(path)).render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 10_000) -> Engine:
+def make_engine(
+    url: str, *, echo: bool = False, busy_timeout_ms: int = 10_000, pool_size: int = 5
+) -> Engine:
     """An engine with our per-dialect session setup.
 
     SQLite: WAL, foreign keys on, and transactions begun explicitly (``BEGIN IMMEDIATE`` for
     writers, so two writers queue on the busy timeout instead of failing on lock upgrade).
     """
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size)
     engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine, "connect")

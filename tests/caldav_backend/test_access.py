@@ -65,10 +65,8 @@ def test_anonymous_gets_a_basic_challenge(dav_server: Server) -> None:
 
 
 def test_wrong_password_then_back_off_even_for_the_right_one(dav_server: Server) -> None:
-    with dav_server.uow() as uow:
-        password = set_app_password(uow, "tdabrowski", label="test-lockout")
-    assert (
-        _status(
+    def login(password: str) -> int:
+        return _status(
             dav_server,
             "tdabrowski",
             "PROPFIND",
@@ -76,35 +74,16 @@ def test_wrong_password_then_back_off_even_for_the_right_one(dav_server: Server)
             headers=PROPFIND_ZERO,
             password=password,
         )
-        == 207
-    )
-    threshold = dav_server.settings.caldav.lockout_failures
-    for _ in range(threshold):
-        assert (
-            _status(
-                dav_server,
-                "tdabrowski",
-                "PROPFIND",
-                "/tdabrowski/",
-                headers=PROPFIND_ZERO,
-                password="wrong-password-123",
-            )
-            == 401
-        )
+
+    with dav_server.uow() as uow:
+        password = set_app_password(uow, "tdabrowski", label="test-lockout")
+    assert login(password) == 207
+    for _ in range(dav_server.settings.caldav.lockout_failures):
+        assert login("wrong-password-123") == 401
     # the right password was cached before the lockout, so use a new one to prove the lock
     with dav_server.uow() as uow:
         fresh = set_app_password(uow, "tdabrowski", label="after-lockout")
-    assert (
-        _status(
-            dav_server,
-            "tdabrowski",
-            "PROPFIND",
-            "/tdabrowski/",
-            headers=PROPFIND_ZERO,
-            password=fresh,
-        )
-        == 401
-    )
+    assert login(fresh) == 401
 
 
 def test_other_homes_are_closed(dav_server: Server) -> None:
@@ -247,13 +226,15 @@ def test_uid_clash_under_another_href_is_refused(dav_server: Server) -> None:
     uid = str(uuid.uuid4())
     body = _todo_body("Pierwszy z UID", uid)
     headers = {"Content-Type": "text/calendar"}
-    assert _status(dav_server, "jkowalski", "PUT", f"/jkowalski/tasks/{uid}.ics", body,
-                   headers) == 201
+    assert (
+        _status(dav_server, "jkowalski", "PUT", f"/jkowalski/tasks/{uid}.ics", body, headers) == 201
+    )
     clash = body.replace("Pierwszy z UID", "Drugi z tym samym UID")
-    assert _status(dav_server, "jkowalski", "PUT", "/jkowalski/tasks/inny.ics", clash,
-                   headers) == 409
+    assert (
+        _status(dav_server, "jkowalski", "PUT", "/jkowalski/tasks/inny.ics", clash, headers) == 409
+    )
     with dav_server.uow() as uow:
-        assert uow.session.scalar(
-            select(Task.id).where(Task.subject == "Drugi z tym samym UID")
-        ) is None
-
+        assert (
+            uow.session.scalar(select(Task.id).where(Task.subject == "Drugi z tym samym UID"))
+            is None
+        )
