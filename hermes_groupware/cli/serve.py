@@ -11,7 +11,11 @@ from types import FrameType
 from waitress.server import create_server
 
 from hermes_groupware.cli.context import CommandContext
+from hermes_groupware.cli.output import progress
+from hermes_groupware.db.session import Actor
 from hermes_groupware.http.app import create_app
+from hermes_groupware.models.enums import Source
+from sync import projection
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +28,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _serve(ctx: CommandContext, args: argparse.Namespace) -> int:
-    ctx.current_database.engine.dispose()  # checks the schema; the app opens its own engine
+    database = ctx.current_database  # checks the schema first
+    with database.unit_of_work(Actor.system("serve"), Source.SYSTEM) as uow:
+        if projection.is_behind(uow.session):
+            progress("bringing calendars up to date with the change journal…")
+            projection.catch_up(uow.session, uow.now())
+    database.engine.dispose()  # the application opens its own engine
     settings = ctx.settings
     server = create_server(
         create_app(settings),
