@@ -3,8 +3,9 @@
 A verified (login, password) pair is remembered for ``[caldav] login_cache_seconds`` under a
 salted hash, so Argon2 does not run on every request (clients send Basic auth each time).
 Failures count per login and per address in the database; while locked, even the right
-password is refused (a pair verified before the lock stays valid until its cache entry ends). Database errors propagate (a 500 the client retries), never a silent 401
-that makes iOS ask for the password again.
+password is refused (a pair verified before the lock stays valid until its cache entry
+ends). Database errors propagate (a 500 the client retries), never a silent 401 that makes
+iOS ask for the password again.
 """
 
 from __future__ import annotations

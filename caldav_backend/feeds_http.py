@@ -20,7 +20,7 @@ from caldav_backend.runtime import Runtime
 from hermes_groupware.db.session import Actor
 from hermes_groupware.models import Feed, Task
 from hermes_groupware.models.enums import Redaction, Source
-from hermes_groupware.services import feeds
+from hermes_groupware.services import feed_access
 from sync import projection
 from sync.feeds import FeedItem, FeedMeta, render_feed
 
@@ -44,13 +44,15 @@ def respond(runtime: Runtime, environ: dict[str, Any]) -> Response:
         return _not_found()
     settings = runtime.settings
     with runtime.database.unit_of_work(Actor.system("feeds"), Source.SYSTEM) as uow:
-        fetch = feeds.resolve(uow, match.group(1), rate_limit=settings.feeds.rate_limit_per_minute)
+        fetch = feed_access.resolve(
+            uow, match.group(1), rate_limit=settings.feeds.rate_limit_per_minute
+        )
         if fetch is None:
             return _not_found()
         if fetch.retry_after is not None:
             return "429 Too Many Requests", [("Retry-After", str(fetch.retry_after))], b""
-        feeds.record_fetch(uow, fetch.feed_id, environ.get("HTTP_USER_AGENT"))
-        tag, changed = feeds.fingerprint(uow, fetch.feed_id)
+        feed_access.record_fetch(uow, fetch.feed_id, environ.get("HTTP_USER_AGENT"))
+        tag, changed = feed_access.fingerprint(uow, fetch.feed_id)
         feed = uow.session.get_one(Feed, fetch.feed_id)
         headers = [
             ("ETag", f'"{tag}"'),
@@ -70,10 +72,10 @@ def respond(runtime: Runtime, environ: dict[str, Any]) -> Response:
 
 
 def _render(uow: Any, feed: Feed, locale: str) -> bytes:
-    ids, private = feeds.visible_task_ids(uow, feed.id)
+    ids, private = feed_access.visible_task_ids(uow, feed.id)
     data = projection.task_data_for(uow.session, ids)
     redaction = Redaction(feed.redaction).value
-    notes = feeds.recent_notes(uow, ids) if redaction == "full" else {}
+    notes = feed_access.recent_notes(uow, ids) if redaction == "full" else {}
     versions = {tid: v for tid, v in uow.session.execute(_versions(ids))} if ids else {}
     items = [
         FeedItem(

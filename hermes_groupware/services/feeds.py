@@ -1,9 +1,8 @@
-"""Subscription feeds: definitions, secret links, and which tasks a feed may show right now.
+"""Subscription feeds: their definitions and secret links (serving them: ``feed_access``).
 
-Every render asks :func:`visible_task_ids` with the *owner's current* rights, so a feed shrinks
-the moment the owner loses access, and disappears (404) when the owner is deactivated. A link
-token is HMAC-SHA256(secret key, random nonce), 192 bits; the database keeps the nonce and the
-token's SHA-256 only. Changing ``[security] secret_key`` therefore invalidates every link.
+A link token is HMAC-SHA256(secret key, random nonce), 192 bits; the database keeps the nonce
+and the token's SHA-256 only. Changing ``[security] secret_key`` therefore invalidates every
+link.
 """
 
 from __future__ import annotations
@@ -22,30 +21,22 @@ from sqlalchemy.orm import Session
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import InvalidInput, NotFound
 from hermes_groupware.models import (
-    ChangeJournal,
     Customer,
-    Employee,
     Feed,
     FeedToken,
     Group,
-    JournalCounter,
     Register,
-    Task,
-    TaskItem,
     feed_registers,
-    group_members,
 )
 from hermes_groupware.models.enums import (
-    AccessLevel,
     FeedProfile,
     FeedScope,
-    ItemKind,
     Priority,
     Redaction,
     TaskStatus,
 )
 from hermes_groupware.services import access
-from hermes_groupware.services.directory import actor_for, validate_time_zone
+from hermes_groupware.services.directory import validate_time_zone
 from hermes_groupware.services.lookups import (
     customer_by_id,
     employee_by_login,
@@ -106,16 +97,6 @@ class FeedView:
     last_user_agent: str | None
     active_links: int = 0
     version: int = 1
-
-
-@dataclass(frozen=True)
-class Fetch:
-    """What a fetch of a link resolved to (the feed's id and how to render it)."""
-
-    feed_id: int
-    token_id: int
-    retry_after: int | None = None
-    owner_locale: str = "pl"
 
 
 def hash_token(token: str) -> str:
@@ -373,143 +354,3 @@ def _scope_detail(session: Session, feed: Feed) -> str:
         .order_by(Register.code)
     )
     return ",".join(codes)
-
-
-# --------------------------------------------------------------------------- fetching
-
-
-def resolve(uow: UnitOfWork, token: str, *, rate_limit: int) -> Fetch | None:
-    """The feed behind a link, or None for unknown, revoked, expired or ownerless links.
-
-    Every miss does the same work (hash, one lookup), so timing does not tell them apart.
-    Counts the fetch for the per-link rate limit (``retry_after`` set when over it).
-    """
-    wanted = hash_token(token)
-    now = uow.now()
-    row = uow.session.execute(
-        select(FeedToken, Feed, Employee)
-        .join(Feed, Feed.id == FeedToken.feed_id)
-        .join(Employee, Employee.id == Feed.owner_id)
-        .where(FeedToken.token_hash == wanted)
-    ).first()
-    if row is None:
-        hmac.compare_digest(wanted, wanted)
-        return None
-    link, feed, owner = row
-    if not hmac.compare_digest(link.token_hash, wanted) or not _live(link, feed, owner, now):
-        return None
-    retry_after = _count(link, now, rate_limit)
-    return Fetch(
-        feed_id=feed.id, token_id=link.id, retry_after=retry_after, owner_locale=str(owner.locale)
-    )
-
-
-def _live(link: FeedToken, feed: Feed, owner: Employee, now: dt.datetime) -> bool:
-    return (
-        (link.valid_until is None or link.valid_until > now)
-        and feed.revoked_at is None
-        and (feed.expires_at is None or feed.expires_at > now)
-        and owner.is_active
-    )
-
-
-def _count(link: FeedToken, now: dt.datetime, limit: int) -> int | None:
-    if link.window_start is None or now - link.window_start >= dt.timedelta(minutes=1):
-        link.window_start, link.window_count = now, 0
-    link.window_count += 1
-    if link.window_count > limit:
-        return max(1, 60 - int((now - link.window_start).total_seconds()))
-    return None
-
-
-def record_fetch(uow: UnitOfWork, feed_id: int, user_agent: str | None) -> None:
-    """Last fetch time and client, for admins ("which client reads this link")."""
-    feed = uow.session.get_one(Feed, feed_id)
-    feed.last_fetched_at = uow.now()
-    feed.last_user_agent = (user_agent or "")[:300] or None
-    uow.session.flush()
-
-
-def fingerprint(uow: UnitOfWork, feed_id: int) -> tuple[str, dt.datetime]:
-    """What the feed's content depends on, cheaply: its definition, the journal position, the
-    directory version and the owner's rights. Equal fingerprints mean equal output, so a
-    client's ``If-None-Match`` can be answered without rendering. Also the Last-Modified."""
-    session = uow.session
-    feed = session.get_one(Feed, feed_id)
-    seq, directory = session.execute(
-        select(JournalCounter.last_seq, JournalCounter.directory_version)
-    ).one()
-    owner = actor_for(session.get_one(Employee, feed.owner_id))
-    levels = sorted((k, v.value) for k, v in access.register_levels(session, owner).items())
-    groups = sorted(
-        session.scalars(
-            select(group_members.c.group_id).where(group_members.c.employee_id == feed.owner_id)
-        )
-    )
-    raw = f"{feed.id}:{feed.version}:{seq}:{directory}:{levels}:{groups}:{uow.now().date()}"
-    changed = session.scalar(select(ChangeJournal.changed_at).where(ChangeJournal.seq == seq))
-    return hashlib.sha256(raw.encode()).hexdigest()[:32], changed or feed.created_at
-
-
-def visible_task_ids(uow: UnitOfWork, feed_id: int) -> tuple[list[int], set[int]]:
-    """The tasks a feed shows now, by due date, capped; and which of them are private.
-
-    Filtered by the owner's current rights, the scope, the filters and the date window
-    (relative to today).
-    """
-    session = uow.session
-    feed = session.get_one(Feed, feed_id)
-    owner = actor_for(session.get_one(Employee, feed.owner_id))
-    query = select(Task.id, Task.visibility).where(
-        access.visible_tasks_clause(session, owner, AccessLevel.READ),
-        _scope_clause(feed),
-        Task.status != TaskStatus.CANCELLED,
-    )
-    if not feed.include_completed:
-        query = query.where(Task.status != TaskStatus.DONE)
-    if feed.statuses:
-        query = query.where(Task.status.in_(feed.statuses.split(",")))
-    if feed.priorities:
-        query = query.where(Task.priority.in_(feed.priorities.split(",")))
-    today = uow.now()
-    start, end = (
-        today - dt.timedelta(days=feed.days_back),
-        today + dt.timedelta(days=feed.days_ahead),
-    )
-    when = func.coalesce(Task.due, Task.planned_start)
-    query = query.where(when.isnot(None), when >= start, when <= end)
-    rows = session.execute(query.order_by(when, Task.id).limit(feed.max_items)).all()
-    return [r.id for r in rows], {r.id for r in rows if str(r.visibility) == "private"}
-
-
-def _scope_clause(feed: Feed) -> Any:
-    if feed.scope is FeedScope.EMPLOYEE:
-        delegated = select(TaskItem.task_id).where(
-            TaskItem.kind == ItemKind.DELEGATION,
-            TaskItem.delegate_id == feed.employee_id,
-            TaskItem.revoked_at.is_(None),
-        )
-        return or_(Task.responsible_id == feed.employee_id, Task.id.in_(delegated))
-    if feed.scope is FeedScope.GROUP:
-        members = select(group_members.c.employee_id).where(
-            group_members.c.group_id == feed.group_id
-        )
-        return Task.responsible_id.in_(members)
-    if feed.scope is FeedScope.CUSTOMER:
-        return Task.customer_id == feed.customer_id
-    registers = select(feed_registers.c.register_id).where(feed_registers.c.feed_id == feed.id)
-    return Task.register_id.in_(registers)
-
-
-def recent_notes(uow: UnitOfWork, task_ids: list[int], per_task: int = 3) -> dict[int, list[str]]:
-    """The latest notes of each task (for feeds with full detail), newest last."""
-    notes: dict[int, list[str]] = {}
-    for task_id, body in uow.session.execute(
-        select(TaskItem.task_id, TaskItem.body)
-        .where(TaskItem.task_id.in_(task_ids), TaskItem.kind == ItemKind.NOTE)
-        .order_by(TaskItem.task_id, TaskItem.created_at.desc(), TaskItem.id.desc())
-    ):
-        bucket = notes.setdefault(task_id, [])
-        if len(bucket) < per_task and body:
-            bucket.append(body)
-    return {k: list(reversed(v)) for k, v in notes.items()}

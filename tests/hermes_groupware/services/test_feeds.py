@@ -12,7 +12,7 @@ from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import InvalidInput, NotFound, PermissionDenied
 from hermes_groupware.models import Employee, FeedToken
 from hermes_groupware.models.enums import AccessLevel, TaskStatus
-from hermes_groupware.services import feeds, items
+from hermes_groupware.services import feed_access, feeds, items
 from hermes_groupware.services.directory import EmployeeView, employee_view
 from hermes_groupware.services.feeds import FeedSpec
 from hermes_groupware.services.lookups import employee_by_login
@@ -84,24 +84,25 @@ def test_revoked_expired_and_ownerless_links_resolve_to_nothing(
     uow: UnitOfWork, setup: Factory
 ) -> None:
     view, token = feeds.create_feed(uow, _spec(), secret=SECRET)
-    assert feeds.resolve(uow, token, rate_limit=10) is not None
+    assert feed_access.resolve(uow, token, rate_limit=10) is not None
     assert (
-        feeds.resolve(uow, token[:-1] + ("A" if token[-1] != "A" else "B"), rate_limit=10) is None
+        feed_access.resolve(uow, token[:-1] + ("A" if token[-1] != "A" else "B"), rate_limit=10)
+        is None
     )
     boss = uow.session.scalar(select(Employee).where(Employee.login == "boss"))
     assert boss is not None
     boss.is_active = False
-    assert feeds.resolve(uow, token, rate_limit=10) is None
+    assert feed_access.resolve(uow, token, rate_limit=10) is None
     boss.is_active = True
     with freeze_time(dt.datetime(2099, 1, 1, tzinfo=dt.UTC)):
         _, expiring = feeds.create_feed(
             uow, _spec(expires_at=dt.datetime(2099, 1, 2, tzinfo=dt.UTC)), secret=SECRET
         )
-        assert feeds.resolve(uow, expiring, rate_limit=10) is not None
+        assert feed_access.resolve(uow, expiring, rate_limit=10) is not None
     with freeze_time(dt.datetime(2099, 1, 3, tzinfo=dt.UTC)):
-        assert feeds.resolve(uow, expiring, rate_limit=10) is None
+        assert feed_access.resolve(uow, expiring, rate_limit=10) is None
     feeds.revoke(uow, view.id)
-    assert feeds.resolve(uow, token, rate_limit=10) is None
+    assert feed_access.resolve(uow, token, rate_limit=10) is None
     with pytest.raises(NotFound):
         feeds.get_feed(uow.acting_as(setup.actor(setup.employee("stranger"))), view.id)
 
@@ -116,17 +117,17 @@ def test_visible_tasks_follow_filters_window_and_cap(uow: UnitOfWork, setup: Fac
     done = setup.task(register, boss, "done", due=now + dt.timedelta(days=3))
     set_status(uow, done.id, TaskStatus.DONE)
     view, _ = feeds.create_feed(uow, _spec(registers=("RZ",)), secret=SECRET)
-    ids, private = feeds.visible_task_ids(uow, view.id)
+    ids, private = feed_access.visible_task_ids(uow, view.id)
     assert ids == [soon.id]
     assert private == set()
     wide, _ = feeds.create_feed(
         uow, _spec(registers=("RZ",), include_completed=True, days_ahead=500), secret=SECRET
     )
-    assert feeds.visible_task_ids(uow, wide.id)[0] == [soon.id, done.id, later.id]
+    assert feed_access.visible_task_ids(uow, wide.id)[0] == [soon.id, done.id, later.id]
     capped, _ = feeds.create_feed(
         uow, _spec(registers=("RZ",), include_completed=True, max_items=2), secret=SECRET
     )
-    assert feeds.visible_task_ids(uow, capped.id)[0] == [soon.id, done.id]
+    assert feed_access.visible_task_ids(uow, capped.id)[0] == [soon.id, done.id]
     items.add_note(uow, soon.id, "pierwsza")
     items.add_note(uow, soon.id, "druga")
-    assert feeds.recent_notes(uow, [soon.id]) == {soon.id: ["pierwsza", "druga"]}
+    assert feed_access.recent_notes(uow, [soon.id]) == {soon.id: ["pierwsza", "druga"]}
