@@ -252,11 +252,15 @@ def test_joining_a_group_fills_the_team_calendar(dav_server: Server) -> None:
     with dav_server.uow() as uow:
         mzielinska = employee_by_login(uow.session, "mzielinska")
         dated = uow.session.scalar(
-            select(Task.number).where(
-                Task.responsible_id == mzielinska.id, Task.visibility == "normal",
-                Task.status != "cancelled", Task.due.isnot(None),
+            select(Task.number)
+            .where(
+                Task.responsible_id == mzielinska.id,
+                Task.visibility == "normal",
+                Task.status != "cancelled",
+                Task.due.isnot(None),
                 Task.number.like("WEW/%"),
-            ).limit(1)
+            )
+            .limit(1)
         )
         add_member(uow, "serwis", "mzielinska")
     assert dated is not None

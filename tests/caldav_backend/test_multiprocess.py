@@ -65,8 +65,9 @@ def two_servers(
         engine.dispose()
 
 
-def _request(port: int, method: str, path: str, body: str = "",
-             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
+def _request(
+    port: int, method: str, path: str, body: str = "", headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str]]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         connection.request(method, path, body.encode(), {"Authorization": AUTH, **(headers or {})})
@@ -85,15 +86,17 @@ def _todo(uid: str, summary: str) -> str:
     )
 
 
-def _race(ports: list[int], method: str, path: str, bodies: list[str],
-          headers: dict[str, str]) -> list[int]:
+def _race(
+    ports: list[int], method: str, path: str, bodies: list[str], headers: dict[str, str]
+) -> list[int]:
     results: list[int] = [0, 0]
     barrier = threading.Barrier(2)
 
     def go(i: int) -> None:
         barrier.wait()
-        results[i] = _request(ports[i], method, path, bodies[i],
-                              {"Content-Type": "text/calendar", **headers})[0]
+        results[i] = _request(
+            ports[i], method, path, bodies[i], {"Content-Type": "text/calendar", **headers}
+        )[0]
 
     threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
     for t in threads:
@@ -107,14 +110,20 @@ def test_conditional_puts_through_two_processes(two_servers: tuple[list[int], Da
     ports, _ = two_servers
     uid = str(uuid.uuid4())
     path = f"/jkowalski/tasks/{uid}.ics"
-    assert _request(ports[0], "PUT", path, _todo(uid, "Start"),
-                    {"Content-Type": "text/calendar"})[0] == 201
+    assert (
+        _request(ports[0], "PUT", path, _todo(uid, "Start"), {"Content-Type": "text/calendar"})[0]
+        == 201
+    )
     for round_ in range(8):
         status, headers = _request(ports[round_ % 2], "GET", path)
         assert status == 200
-        results = _race(ports, "PUT", path,
-                        [_todo(uid, f"A{round_}"), _todo(uid, f"B{round_}")],
-                        {"If-Match": headers["etag"]})
+        results = _race(
+            ports,
+            "PUT",
+            path,
+            [_todo(uid, f"A{round_}"), _todo(uid, f"B{round_}")],
+            {"If-Match": headers["etag"]},
+        )
         assert results == [204, 412], round_
 
 
@@ -122,8 +131,13 @@ def test_the_same_new_uid_is_created_once(two_servers: tuple[list[int], Database
     ports, database = two_servers
     for _ in range(5):
         uid = str(uuid.uuid4())
-        results = _race(ports, "PUT", f"/jkowalski/tasks/{uid}.ics",
-                        [_todo(uid, "Jeden"), _todo(uid, "Dwa")], {"If-None-Match": "*"})
+        results = _race(
+            ports,
+            "PUT",
+            f"/jkowalski/tasks/{uid}.ics",
+            [_todo(uid, "Jeden"), _todo(uid, "Dwa")],
+            {"If-None-Match": "*"},
+        )
         assert results == [201, 412]
         with database.unit_of_work(Actor.system("test"), Source.CLI, read_only=True) as uow:
             count = uow.session.scalar(

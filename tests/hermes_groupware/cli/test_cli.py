@@ -282,8 +282,21 @@ def test_serve_stops_cleanly_on_sigterm(run: Run, cli_env: dict[str, str]) -> No
 
 
 def test_feed_life_cycle_from_the_cli(demo: Run) -> None:
-    created = _json(demo("feed", "create", "--name", "Reklamacje dla dyrektora", "--owner",
-                         "admin", "--register", "REK", "--colour", "#C62828", "--json"))
+    created = _json(
+        demo(
+            "feed",
+            "create",
+            "--name",
+            "Reklamacje dla dyrektora",
+            "--owner",
+            "admin",
+            "--register",
+            "REK",
+            "--colour",
+            "#C62828",
+            "--json",
+        )
+    )
     feed_id = str(created["feed"]["id"])
     (link,) = created["links"]
     assert link["https"].endswith(".ics")
@@ -296,8 +309,9 @@ def test_feed_life_cycle_from_the_cli(demo: Run) -> None:
     assert len(_json(demo("feed", "show", feed_id, "--json"))["links"]) == 2
     listed = _json(demo("feed", "list", "--json"))
     assert [f["scope_detail"] for f in listed] == ["REK"]
-    updated = _json(demo("feed", "update", feed_id, "--profile", "both", "--redaction", "busy",
-                         "--json"))
+    updated = _json(
+        demo("feed", "update", feed_id, "--profile", "both", "--redaction", "busy", "--json")
+    )
     assert (updated["feed"]["profile"], updated["feed"]["redaction"]) == ("both", "busy")
     demo("feed", "revoke", feed_id)
     assert _json(demo("feed", "show", feed_id, "--json"))["links"] == []
