@@ -111,7 +111,7 @@ def _parent_id(uow: UnitOfWork, key: str, fields: ical.ClientFields) -> int | No
         select(CalendarObject.task_id).where(
             CalendarObject.collection == key,
             CalendarObject.uid == fields.parent_uid,
-            CalendarObject.deleted.is_(False),
+            ~CalendarObject.deleted,
         )
     )
 
@@ -124,7 +124,7 @@ def _parent_shown(uow: UnitOfWork, key: str, task: Task) -> bool:
             select(CalendarObject.id).where(
                 CalendarObject.collection == key,
                 CalendarObject.task_id == task.parent_id,
-                CalendarObject.deleted.is_(False),
+                ~CalendarObject.deleted,
             )
         )
         is not None

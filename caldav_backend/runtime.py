@@ -6,6 +6,7 @@ nothing per-request lives on them: the write unit of work and the user are conte
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,6 +22,8 @@ from hermes_groupware.models.enums import Source
 from hermes_groupware.services.directory import actor_for
 from sync import projection
 
+CATCH_UP_SECONDS = 5.0
+CHUNK = 2000  # journal entries per catch-up transaction
 _write: ContextVar[UnitOfWork | None] = ContextVar("hermes_caldav_write", default=None)
 
 
@@ -58,13 +61,19 @@ class Runtime:
                 _write.reset(token)
 
     def ensure_current(self) -> None:
-        """Before a read: apply journal entries written since the last request (O(changes))."""
+        """Before a read: apply journal entries written since the last request (O(changes)).
+
+        A huge backlog (a bulk import by the desktop application) is applied in short
+        transactions for at most ``CATCH_UP_SECONDS`` per request; the rest follows on the next
+        requests. Until then clients see a consistent older state, and sync tokens stay valid.
+        """
         system = Actor.system("caldav")
         with self.database.unit_of_work(system, Source.CALDAV, read_only=True) as uow:
             behind = projection.is_behind(uow.session)
-        if behind:
+        deadline = time.monotonic() + CATCH_UP_SECONDS
+        while behind and time.monotonic() < deadline:
             with self.database.unit_of_work(system, Source.SYSTEM) as uow:
-                projection.catch_up(uow.session, uow.now())
+                behind = not projection.catch_up(uow.session, uow.now(), max_entries=CHUNK)
 
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:

@@ -99,7 +99,7 @@ class Collection(radicale_storage.BaseCollection):
 
     def _live(self) -> Any:
         return select(CalendarObject).where(
-            CalendarObject.collection == self._key(), CalendarObject.deleted.is_(False)
+            CalendarObject.collection == self._key(), ~CalendarObject.deleted
         )
 
     def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
@@ -132,7 +132,7 @@ class Collection(radicale_storage.BaseCollection):
                 or_(CalendarObject.start_ts.is_(None), CalendarObject.start_ts < query.end)
             )
         if query.open_only:
-            statement = statement.where(CalendarObject.completed.is_(False))
+            statement = statement.where(~CalendarObject.completed)
         exact = query.exact and (query.open_only or self._ranges_exact(query))
         with self.runtime.reading() as uow:
             return [

@@ -119,9 +119,17 @@ def is_behind(session: Session) -> bool:
 
 
 def catch_up(
-    session: Session, now: dt.datetime, overrides: Sequence[ClientObject] = ()
-) -> CalendarState:
-    """Apply every journal entry since the last run (O(changes)); call in a write transaction."""
+    session: Session,
+    now: dt.datetime,
+    overrides: Sequence[ClientObject] = (),
+    *,
+    max_entries: int | None = None,
+) -> bool:
+    """Apply journal entries since the last run (O(changes)); call in a write transaction.
+
+    With ``max_entries`` it stops after about that many entries, so a huge import can be
+    applied in several short transactions. Returns True when the projection is current.
+    """
     current = state(session, lock=True)
     directory_version = session.scalar(select(JournalCounter.directory_version)) or 0
     if directory_version != current.directory_version:
@@ -134,19 +142,25 @@ def catch_up(
         current.directory_version = directory_version
         current.applied_seq = session.scalar(select(JournalCounter.last_seq)) or 0
         _refresh(session, current, sorted(task_ids), now, overrides)
-        return current
-    while True:
+        return True
+    applied = 0
+    done = False
+    while max_entries is None or applied < max_entries:
         changes = changes_since(session, current.applied_seq, limit=BATCH * 4)
         if not changes:
+            done = True
             break
         task_ids = {c.task_id for c in changes}
         task_ids |= set(_children_of(session, task_ids))
+        task_ids |= {o.task_id for o in overrides}
         current.applied_seq = changes[-1].seq
         _refresh(session, current, sorted(task_ids), now, overrides)
+        applied += len(changes)
+        overrides = ()  # applied with the journal entries they belong to
     if overrides:
         _refresh(session, current, sorted({o.task_id for o in overrides}), now, overrides)
     session.flush()
-    return current
+    return done
 
 
 def _children_of(session: Session, task_ids: set[int]) -> Iterable[int]:
@@ -168,26 +182,41 @@ def _refresh(
 
 @dataclass
 class _Refresher:
-    """Brings the objects of a batch of tasks in line with the tasks' current state."""
+    """Brings the objects of a batch of tasks in line with the tasks' current state.
+
+    Everything a batch needs is loaded up front (objects, tombstones, parents' objects) and
+    written in one flush, so a large catch-up is a few queries per 500 tasks.
+    """
 
     session: Session
     current: CalendarState
     now: dt.datetime
     clients: dict[tuple[str, int], ClientObject]
+    by_place: dict[tuple[str, str], CalendarObject] = field(default_factory=dict)
+    by_task: dict[tuple[str, int], CalendarObject] = field(default_factory=dict)
 
     def batch(self, task_ids: Sequence[int]) -> None:
         context = _load(self.session, task_ids)
-        existing: dict[int, dict[str, CalendarObject]] = {}
-        for obj in self.session.scalars(
-            select(CalendarObject).where(
-                CalendarObject.task_id.in_(task_ids), CalendarObject.deleted.is_(False)
-            )
-        ):
-            existing.setdefault(obj.task_id or 0, {})[obj.collection] = obj
-        # parents first, so a child in the same batch finds its parent's object (RELATED-TO)
-        in_batch = set(task_ids)
-        for task_id in sorted(task_ids, key=lambda t: _parent_in(context, t, in_batch)):
-            self.task(context, task_id, existing.get(task_id, {}))
+        parents = {t.parent_id for t in context.tasks.values() if t.parent_id is not None}
+        with self.session.no_autoflush:
+            for obj in self.session.scalars(
+                select(CalendarObject).where(CalendarObject.task_id.in_([*task_ids, *parents]))
+            ):
+                self.remember(obj)
+            in_batch = set(task_ids)
+            existing: dict[int, dict[str, CalendarObject]] = {}
+            for (key, task_id), obj in self.by_task.items():
+                if task_id in in_batch:
+                    existing.setdefault(task_id, {})[key] = obj
+            # parents first, so a child in the same batch finds its parent's object
+            for task_id in sorted(task_ids, key=lambda t: _parent_in(context, t, in_batch)):
+                self.task(context, task_id, existing.get(task_id, {}))
+        self.session.flush()
+
+    def remember(self, obj: CalendarObject) -> None:
+        self.by_place[(obj.collection, obj.href)] = obj
+        if not obj.deleted and obj.task_id is not None:
+            self.by_task[(obj.collection, obj.task_id)] = obj
 
     def task(self, context: _Context, task_id: int, objects: dict[str, CalendarObject]) -> None:
         wanted = _membership(context, task_id)
@@ -201,10 +230,9 @@ class _Refresher:
         for key in sorted(wanted):
             client = self.clients.get((key, task_id))
             obj = objects.get(key) or self.new_object(key, task_id, client)
+            parent = self.by_task.get((key, task.parent_id or 0))
             placement = ical.Placement(
-                uid=obj.uid,
-                component=component_of(key),
-                parent_uid=_parent_uid(self.session, task, key),
+                uid=obj.uid, component=component_of(key), parent_uid=parent.uid if parent else None
             )
             text = ical.render(data, placement, client.text if client else obj.body, self.now)
             if text != obj.body:
@@ -221,13 +249,16 @@ class _Refresher:
     def new_object(self, key: str, task_id: int, client: ClientObject | None) -> CalendarObject:
         href = client.href if client else f"hermes-{task_id}.ics"
         uid = client.uid if client else f"hermes-{task_id}-{collection_slug(key)}@{UID_DOMAIN}"
-        old = self.session.scalar(
-            select(CalendarObject).where(
-                CalendarObject.collection == key, CalendarObject.href == href
+        old = self.by_place.get((key, href))
+        if old is None and client is not None:  # a client's own href may hide another tombstone
+            old = self.session.scalar(
+                select(CalendarObject).where(
+                    CalendarObject.collection == key, CalendarObject.href == href
+                )
             )
-        )
         if old is not None:  # a tombstone: the task came back (reassigned back, reopened)
             old.deleted, old.task_id, old.uid = False, task_id, uid
+            self.remember(old)
             return old
         obj = CalendarObject(
             collection=key,
@@ -243,28 +274,18 @@ class _Refresher:
             last_modified=self.now,
         )
         self.session.add(obj)
+        self.remember(obj)
         return obj
 
     def tombstone(self, obj: CalendarObject) -> None:
         obj.deleted, obj.body, obj.etag = True, None, '""'
         obj.modseq, obj.last_modified = self.next_modseq(), self.now
+        self.by_task.pop((obj.collection, obj.task_id or 0), None)
 
 
 def _parent_in(context: _Context, task_id: int, batch: set[int]) -> bool:
     task = context.tasks.get(task_id)
     return task is not None and task.parent_id in batch
-
-
-def _parent_uid(session: Session, task: Task, key: str) -> str | None:
-    if task.parent_id is None:
-        return None
-    return session.scalar(
-        select(CalendarObject.uid).where(
-            CalendarObject.collection == key,
-            CalendarObject.task_id == task.parent_id,
-            CalendarObject.deleted.is_(False),
-        )
-    )
 
 
 def _membership(context: _Context, task_id: int) -> set[str]:

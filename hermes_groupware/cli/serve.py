@@ -29,10 +29,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _serve(ctx: CommandContext, args: argparse.Namespace) -> int:
     database = ctx.current_database  # checks the schema first
-    with database.unit_of_work(Actor.system("serve"), Source.SYSTEM) as uow:
-        if projection.is_behind(uow.session):
+    current = False
+    while not current:  # in short transactions, so a big backlog never holds a long lock
+        with database.unit_of_work(Actor.system("serve"), Source.SYSTEM) as uow:
+            if not projection.is_behind(uow.session):
+                break
             progress("bringing calendars up to date with the change journal…")
-            projection.catch_up(uow.session, uow.now())
+            current = projection.catch_up(uow.session, uow.now(), max_entries=2000)
     database.engine.dispose()  # the application opens its own engine
     settings = ctx.settings
     server = create_server(

@@ -33,7 +33,7 @@ class CalendarObject(Base):
             "collection",
             "uid",
             unique=True,
-            sqlite_where=text("NOT deleted"),
+            sqlite_where=text("deleted = 0"),  # how SQLAlchemy writes NOT deleted there
             postgresql_where=text("NOT deleted"),
         ),
     )

@@ -47,7 +47,7 @@ def upgrade() -> None:
             "uq_calendar_objects_live_uid",
             ["collection", "uid"],
             unique=True,
-            sqlite_where=sa.text("NOT deleted"),
+            sqlite_where=sa.text("deleted = 0"),
             postgresql_where=sa.text("NOT deleted"),
         )
 
@@ -101,7 +101,7 @@ def downgrade() -> None:
     with op.batch_alter_table("calendar_objects", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_calendar_objects_live_uid",
-            sqlite_where=sa.text("NOT deleted"),
+            sqlite_where=sa.text("deleted = 0"),
             postgresql_where=sa.text("NOT deleted"),
         )
         batch_op.drop_index(batch_op.f("ix_calendar_objects_task_id"))
