@@ -133,18 +133,12 @@ class Collection(radicale_storage.BaseCollection):
             )
         if query.open_only:
             statement = statement.where(~CalendarObject.completed)
-        exact = query.exact and (query.open_only or self._ranges_exact(query))
+        exact = query.exact  # stored ranges follow RFC 4791 §9.9 (sync.ical.time_range)
         with self.runtime.reading() as uow:
             return [
                 (self._item(obj), exact and not _recurring(obj.body))
                 for obj in uow.session.scalars(statement)
             ]
-
-    def _ranges_exact(self, query: Any) -> bool:
-        """Our stored ranges follow RFC 4791 for events; task ranges only roughly (COMPLETED and
-        CREATED rules), so a time range on tasks is re-checked by Radicale."""
-        no_range = query.start <= TIMESTAMP_MIN and query.end >= TIMESTAMP_MAX
-        return no_range or projection.component_of(self._key()) == "VEVENT"
 
     def has_uid(self, uid: str) -> bool:
         with self.runtime.reading() as uow:

@@ -235,8 +235,9 @@ class _Refresher:
                 uid=obj.uid, component=component_of(key), parent_uid=parent.uid if parent else None
             )
             text = ical.render(data, placement, client.text if client else obj.body, self.now)
+            # ranges are derived data: kept current even when the text did not change
+            obj.start_ts, obj.end_ts = ical.time_range(data, placement.component)
             if text != obj.body:
-                obj.start_ts, obj.end_ts = ical.time_range(data, placement.component)
                 obj.body, obj.etag, obj.modseq = text, etag_of(text), self.next_modseq()
                 # what a "COMPLETED is-not-defined" filter tests: the property in the text
                 obj.completed = "\nCOMPLETED" in text
