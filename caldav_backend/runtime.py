@@ -6,14 +6,16 @@ nothing per-request lives on them: the write unit of work and the user are conte
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from caldav_backend.home import CollectionInfo, home
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database, UnitOfWork
 from hermes_groupware.errors import PermissionDenied
@@ -27,12 +29,36 @@ CHUNK = 2000  # journal entries per catch-up transaction
 _write: ContextVar[UnitOfWork | None] = ContextVar("hermes_caldav_write", default=None)
 
 
+HOME_CACHE_SECONDS = 5.0
+
+
 @dataclass(frozen=True)
 class Runtime:
     """One per process, built by the HTTP composition root and handed to the plugins."""
 
     settings: Settings
     database: Database
+    _homes: dict[str, tuple[float, list[CollectionInfo]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def home(self, login: str) -> list[CollectionInfo]:
+        """The employee's collections and access, re-read after ``HOME_CACHE_SECONDS``.
+
+        Radicale asks several times per request (principal discovery, rights per item); a
+        change of rights or membership reaches clients within those few seconds.
+        """
+        now = time.monotonic()
+        with self._lock:
+            cached = self._homes.get(login)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        with self.reading() as uow:
+            collections = home(uow, login)
+        with self._lock:
+            if len(self._homes) > 10_000:
+                self._homes.clear()
+            self._homes[login] = (now + HOME_CACHE_SECONDS, collections)
+        return collections
 
     def __repr__(self) -> str:  # Radicale logs its plugin types; keep settings out of logs
         return "Runtime()"

@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from caldav_backend import errors, paths
 from caldav_backend.edits import apply_edit, create_from
 from caldav_backend.filters import translate
-from caldav_backend.home import CollectionInfo, home
+from caldav_backend.home import CollectionInfo
 from caldav_backend.runtime import Runtime
 from hermes_groupware.models import CalendarObject
 from hermes_groupware.models.enums import TaskStatus
@@ -237,8 +237,7 @@ class Storage(radicale_storage.BaseStorage):
         if where.login is None:
             yield Collection(self, "")
             return
-        with self.runtime.reading() as uow:
-            collections = home(uow, where.login)
+        collections = self.runtime.home(where.login)
         if not collections:
             return
         if where.slug is None:
