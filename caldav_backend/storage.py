@@ -28,6 +28,16 @@ from hermes_groupware.services.tasks import delete_task, set_status
 from sync import ical, projection
 
 HTTP_DATE = "%a, %d %b %Y %H:%M:%S GMT"
+_ITEM_COLUMNS = (
+    CalendarObject.href,
+    CalendarObject.body,
+    CalendarObject.etag,
+    CalendarObject.uid,
+    CalendarObject.component,
+    CalendarObject.start_ts,
+    CalendarObject.end_ts,
+    CalendarObject.last_modified,
+)
 
 
 class Collection(radicale_storage.BaseCollection):
@@ -102,25 +112,31 @@ class Collection(radicale_storage.BaseCollection):
             CalendarObject.collection == self._key(), ~CalendarObject.deleted
         )
 
+    def _rows(self) -> Any:
+        """Plain rows, not ORM objects: reads build thousands of Items, identity map unneeded."""
+        return select(*_ITEM_COLUMNS).where(
+            CalendarObject.collection == self._key(), ~CalendarObject.deleted
+        )
+
     def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
         wanted = list(dict.fromkeys(hrefs))
         found: dict[str, radicale_item.Item] = {}
         with self.runtime.reading() as uow:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
-                for obj in uow.session.scalars(self._live().where(CalendarObject.href.in_(chunk))):
-                    found[obj.href] = self._item(obj)
+                for row in uow.session.execute(self._rows().where(CalendarObject.href.in_(chunk))):
+                    found[row.href] = self._item(row)
         return [(href, found.get(href)) for href in wanted]
 
     def get_all(self) -> Iterable[radicale_item.Item]:
         with self.runtime.reading() as uow:
-            return [self._item(obj) for obj in uow.session.scalars(self._live())]
+            return [self._item(row) for row in uow.session.execute(self._rows())]
 
     def get_filtered(self, filters: Iterable[Any]) -> Iterable[tuple[radicale_item.Item, bool]]:
         """SQL for the common shapes (component, time range, open tasks); exact ones skip
         Radicale's per-item check, the rest come back as a superset to be checked."""
         query = translate(filters)
-        statement = self._live()
+        statement = self._rows()
         if query.component is not None:
             statement = statement.where(CalendarObject.component == query.component)
         if query.start > TIMESTAMP_MIN:
@@ -136,15 +152,19 @@ class Collection(radicale_storage.BaseCollection):
         exact = query.exact  # stored ranges follow RFC 4791 §9.9 (sync.ical.time_range)
         with self.runtime.reading() as uow:
             return [
-                (self._item(obj), exact and not _recurring(obj.body))
-                for obj in uow.session.scalars(statement)
+                (self._item(row), exact and not _recurring(row.body))
+                for row in uow.session.execute(statement)
             ]
 
     def has_uid(self, uid: str) -> bool:
         with self.runtime.reading() as uow:
-            return uow.session.scalar(self._live().where(CalendarObject.uid == uid)) is not None
+            found = (
+                self._live().where(CalendarObject.uid == uid).with_only_columns(CalendarObject.id)
+            )
+            return uow.session.scalar(found) is not None
 
-    def _item(self, obj: CalendarObject) -> radicale_item.Item:
+    def _item(self, obj: Any) -> radicale_item.Item:
+        """An Item from a stored object or row, with every field given, so nothing is parsed."""
         return radicale_item.Item(
             collection=self,
             href=obj.href,
