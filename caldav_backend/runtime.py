@@ -24,8 +24,8 @@ from hermes_groupware.models.enums import Source
 from hermes_groupware.services.directory import actor_for
 from sync import projection
 
-CATCH_UP_SECONDS = 5.0
-CHUNK = 2000  # journal entries per catch-up transaction
+CATCH_UP_SECONDS = 2.0
+CHUNK = 500  # journal entries per catch-up transaction (about 2 s of rendering)
 _write: ContextVar[UnitOfWork | None] = ContextVar("hermes_caldav_write", default=None)
 
 
