@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import InvalidInput, NotFound, PermissionDenied
@@ -131,3 +131,28 @@ def test_visible_tasks_follow_filters_window_and_cap(uow: UnitOfWork, setup: Fac
     items.add_note(uow, soon.id, "pierwsza")
     items.add_note(uow, soon.id, "druga")
     assert feed_access.recent_notes(uow, [soon.id]) == {soon.id: ["pierwsza", "druga"]}
+
+
+def test_every_kind_of_miss_does_the_same_work(uow: UnitOfWork, setup: Factory) -> None:
+    """Unknown, revoked and expired links run the same statements, so neither the answer nor
+    the database work tells an attacker which kind of link they hold."""
+    view, revoked = feeds.create_feed(uow, _spec(), secret=SECRET)
+    feeds.revoke(uow, view.id)
+    past = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    _, expired = feeds.create_feed(uow, _spec(expires_at=past), secret=SECRET)
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = uow.session.get_bind().engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        shapes = []
+        for token in ("A" * 32, revoked, expired):
+            statements.clear()
+            assert feed_access.resolve(uow, token, rate_limit=10) is None
+            shapes.append(list(statements))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert shapes[0] == shapes[1] == shapes[2]
