@@ -117,11 +117,11 @@ def is_behind(executor: Session | Connection) -> bool:
             JournalCounter.directory_version,
             CalendarState.applied_seq,
             CalendarState.directory_version.label("projected_directory"),
-        ).where(JournalCounter.id == 1, CalendarState.id == 1)
+        )
+        .join(CalendarState, CalendarState.id == JournalCounter.id)  # both single rows, id 1
+        .where(JournalCounter.id == 1)
     ).one()
-    return bool(
-        row.last_seq > row.applied_seq or row.directory_version != row.projected_directory
-    )
+    return bool(row.last_seq > row.applied_seq or row.directory_version != row.projected_directory)
 
 
 def catch_up(
