@@ -8,7 +8,6 @@ sourced configuration. No module reads the file or the environment on its own: t
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
 import types
@@ -269,12 +268,3 @@ def _validate(settings: Settings, values: dict[str, dict[str, tuple[Any, str]]],
         raise ConfigError(
             "[database] url", source("database", "url"), "only sqlite and postgresql are supported"
         )
-
-
-def with_overrides(settings: Settings, **sections: Mapping[str, Any]) -> Settings:
-    """A copy with some section values replaced (used by tests and the CLI)."""
-    replaced = {
-        name: dataclasses.replace(getattr(settings, name), **changes)
-        for name, changes in sections.items()
-    }
-    return dataclasses.replace(settings, **replaced)

@@ -138,13 +138,6 @@ def editable_task(session: Session, actor: Actor, task_id: int) -> Task:
     return task
 
 
-def visible_parent_id(session: Session, actor: Actor, task: Task) -> int | None:
-    """The parent's id when the actor may see the parent; None hides it (hidden-parent rule)."""
-    if task.parent_id is None or not can_see(session, actor, task.parent_id):
-        return None
-    return task.parent_id
-
-
 def require_register_level(
     session: Session, actor: Actor, register_id: int, level: AccessLevel
 ) -> None:
