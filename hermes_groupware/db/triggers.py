@@ -12,7 +12,8 @@ Absent both, the source is ``database``.
 
 Migrations call :func:`create_statements`. Changing the DDL here therefore needs a new migration
 that runs :func:`drop_statements` and :func:`create_statements`, so that existing databases get
-the new triggers too.
+the new triggers too. On SQLite, a migration that makes Alembic rebuild a journaled table
+(batch "move and copy") drops its triggers: such a migration must re-create them the same way.
 """
 
 from __future__ import annotations
