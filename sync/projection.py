@@ -152,7 +152,8 @@ def catch_up(
     applied = 0
     done = False
     while max_entries is None or applied < max_entries:
-        changes = changes_since(session, current.applied_seq, limit=BATCH * 4)
+        room = BATCH * 4 if max_entries is None else min(BATCH * 4, max_entries - applied)
+        changes = changes_since(session, current.applied_seq, limit=room)
         if not changes:
             done = True
             break
