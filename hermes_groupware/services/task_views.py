@@ -277,9 +277,15 @@ class _Names:
 
     def __init__(self, session: Session, uow: UnitOfWork) -> None:
         self.session, self.uow = session, uow
+        self._logins: dict[int, str] = {}
 
     def login(self, employee_id: int | None) -> str | None:
-        return logins_by_id(self.session, (employee_id,)).get(employee_id or 0)
+        """A login, looked up once per task view (history repeats the same few actors)."""
+        if employee_id is None:
+            return None
+        if employee_id not in self._logins:
+            self._logins |= logins_by_id(self.session, (employee_id,))
+        return self._logins.get(employee_id)
 
     def _by_id(self, raw: str | None, lookup: Callable[[int], str | None]) -> str | None:
         if raw is None or not raw.isdigit():
