@@ -134,14 +134,14 @@ def log(message: str) -> None:
 # --------------------------------------------------------------------------- processes
 
 
-def ensure_project_venv() -> None:
-    """Re-execute with the project's venv (the bench imports Hermes for the bulk insert)."""
+def ensure_project_venv(script: Path = Path(__file__)) -> None:
+    """Re-execute ``script`` with the project's venv (the benches import Hermes)."""
     if Path(sys.prefix).resolve() == VENV.resolve():
         return
     python = VENV / "bin" / "python"
     if not python.exists():
         raise SystemExit(f"no project venv at {VENV}: run `make test` (or `make run`) first")
-    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
+    os.execv(str(python), [str(python), str(script.resolve()), *sys.argv[1:]])
 
 
 def start_process(

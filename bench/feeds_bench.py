@@ -15,8 +15,8 @@ Run it with the project's venv (it re-executes itself there when started otherwi
 """
 
 # Imports of Hermes and SQLAlchemy sit inside functions: the script first re-executes itself
-# with the project venv; it execs the venv's python (S606).
-# ruff: noqa: PLC0415, S606
+# with the project venv (caldav_bench.ensure_project_venv).
+# ruff: noqa: PLC0415
 
 from __future__ import annotations
 
@@ -39,7 +39,6 @@ from types import ModuleType
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-VENV = REPO / ".venv"
 #: bulk_insert spreads planned starts over today ± 180 days, dues up to 14 days later
 FEED_DAYS = 400
 MAX_ITEMS = 20_000
@@ -66,16 +65,6 @@ def _load_caldav_bench() -> ModuleType:
 
 cb: Any = _load_caldav_bench()
 log = cb.log
-
-
-def ensure_project_venv() -> None:
-    """Re-execute this script with the project's venv (caldav_bench's would run itself)."""
-    if Path(sys.prefix).resolve() == VENV.resolve():
-        return
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        raise SystemExit(f"no project venv at {VENV}: run `make test` (or `make run`) first")
-    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
 
 
 def rss_mib() -> float:
@@ -436,7 +425,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
-    ensure_project_venv()
+    cb.ensure_project_venv(Path(__file__))
     args = parse_args(argv)
     atexit.register(cb.stop_all)
     signal.signal(signal.SIGTERM, cb._on_signal)
