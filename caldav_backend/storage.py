@@ -18,6 +18,7 @@ from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN
 from sqlalchemy import or_, select
 
 from caldav_backend import errors, paths
+from caldav_backend.alarms import apply_alarm_edit
 from caldav_backend.edits import apply_edit, create_from
 from caldav_backend.filters import translate
 from caldav_backend.home import CollectionInfo
@@ -193,7 +194,9 @@ class Collection(radicale_storage.BaseCollection):
             old = uow.session.scalar(self._live().where(CalendarObject.href == href))
             replaced = self._item(old) if old is not None else None
             if old is not None and old.task_id is not None:
+                shown = old.body
                 apply_edit(uow, key, old.task_id, fields)
+                apply_alarm_edit(uow, key, old.task_id, text, shown)
                 task_id = old.task_id
             else:
                 task_id = create_from(

@@ -18,6 +18,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hermes_groupware.errors import ConfigError
+from hermes_groupware.rule_syntax import parse_rule_line
 
 ENV_PREFIX = "HERMES_"
 CONFIG_ENV = "HERMES_CONFIG"
@@ -94,6 +95,95 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    """The e-mail gateway: reply addresses, sender trust and limits."""
+
+    domain: str = "hermes.localhost"
+    reply_local: str = "hermes"
+    from_address: str = ""
+    reply_secret: str | None = _secret()
+    demo_reply_secret: str = field(default="hermes-demo-reply-secret", repr=False)
+    authserv_id: str = ""
+    max_message_bytes: int = 30 * 1024 * 1024
+    max_attachment_bytes: int = 25 * 1024 * 1024
+    max_attachments: int = 50
+    blocked_extensions: str = ".exe .scr .bat .cmd .com .pif .vbs .js .jse .wsf .msi .ps1 .hta .lnk"
+    max_attempts: int = 5
+    new_tasks_per_sender_per_hour: int = 10
+    notes_per_task_per_hour: int = 30
+
+
+@dataclass(frozen=True)
+class SmtpInSettings:
+    """The SMTP/LMTP listener an MTA relays to; started by ``serve`` when enabled."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8025
+    lmtp: bool = True
+
+
+@dataclass(frozen=True)
+class ImapInSettings:
+    """A mailbox at the company's provider, polled by ``serve`` when enabled."""
+
+    enabled: bool = False
+    host: str = ""
+    port: int = 993
+    security: str = "ssl"
+    username: str = ""
+    password: str | None = field(default=None, repr=False)
+    folder: str = "INBOX"
+    processed_folder: str = "Hermes/Processed"
+    idle_seconds: int = 1500
+    sweep_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class SmtpOutSettings:
+    """The relay outgoing mail (acknowledgements, notifications) is handed to."""
+
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: str = "none"
+    user: str = ""
+    password: str | None = field(default=None, repr=False)
+    timeout_seconds: int = 30
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """How notifications reach phones (checked in detail when ``serve`` starts)."""
+
+    provider: str = "log"
+    url: str = ""
+    method: str = "POST"
+    # "Bearer <token>" goes out as Authorization; "X-Api-Key: <token>" names its own header.
+    auth_header: str = field(default="", repr=False)
+    body_template: str = '{"to": "{to}", "message": "{message}", "from": "{sender}"}'
+    content_type: str = "application/json"
+    sender: str = "Hermes"
+    max_segments: int = 3
+    quiet_hours: str = "21:00-07:00"
+    time_zone: str = "Europe/Warsaw"
+    per_recipient_per_hour: int = 10
+    timeout_seconds: int = 10
+
+
+@dataclass(frozen=True)
+class NotificationsSettings:
+    """Rules installed once on a new database, and the evaluator's pace."""
+
+    default_rules: tuple[str, ...] = (
+        "assigned -> assignee",
+        "mail-note -> assignee",
+        "overdue@08:00 -> assignee",
+    )
+    interval_seconds: int = 30
+    batch_seconds: int = 120
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     """Log level and format."""
 
@@ -111,6 +201,12 @@ class Settings:
     feeds: FeedsSettings = field(default_factory=FeedsSettings)
     files: FilesSettings = field(default_factory=FilesSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    smtp_in: SmtpInSettings = field(default_factory=SmtpInSettings)
+    imap_in: ImapInSettings = field(default_factory=ImapInSettings)
+    smtp_out: SmtpOutSettings = field(default_factory=SmtpOutSettings)
+    notifications: NotificationsSettings = field(default_factory=NotificationsSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     base_dir: Path = field(default_factory=Path.cwd)
 
@@ -123,6 +219,11 @@ class Settings:
     def secret_key(self) -> str:
         """The master secret (validated at load time: present outside demo mode)."""
         return self.security.secret_key or self.security.demo_secret_key
+
+    @property
+    def reply_secret(self) -> bytes:
+        """The HMAC key of reply addresses (validated at load time: present outside demo)."""
+        return (self.mail.reply_secret or self.mail.demo_reply_secret).encode()
 
 
 _SECTIONS: dict[str, type[Any]] = {
@@ -206,12 +307,10 @@ def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:
             return None
         hint = next(arg for arg in get_args(hint) if arg is not type(None))
     from_env = isinstance(value, str) and source.startswith("environment")
+    if get_origin(hint) is tuple:
+        return _string_list(value, key, source, from_env=from_env)
     if hint is bool:
-        if isinstance(value, bool):
-            return value
-        if from_env and value.lower() in _TRUE | _FALSE:
-            return value.lower() in _TRUE
-        raise ConfigError(key, source, f"expected true or false, got {value!r}")
+        return _boolean(value, key, source, from_env=from_env)
     if hint is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
@@ -226,19 +325,36 @@ def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:
     return value
 
 
+def _boolean(value: Any, key: str, source: str, *, from_env: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if from_env and value.lower() in _TRUE | _FALSE:
+        return bool(value.lower() in _TRUE)
+    raise ConfigError(key, source, f"expected true or false, got {value!r}")
+
+
+def _string_list(value: Any, key: str, source: str, *, from_env: bool) -> tuple[str, ...]:
+    """A TOML list of strings, or ``;``-separated in an environment variable."""
+    items = value.split(";") if from_env else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(key, source, f"expected a list of strings, got {value!r}")
+    return tuple(i.strip() for i in items if i.strip())
+
+
 def _validate(settings: Settings, values: dict[str, dict[str, tuple[Any, str]]], file: str) -> None:
     def source(section: str, key: str) -> str:
         return values.get(section, {}).get(key, (None, f"{file} (default)"))[1]
 
     if not settings.server.demo:
-        for section in (settings.security,):
+        for name in ("security", "mail"):
+            section = getattr(settings, name)
             for f in fields(section):
                 if f.metadata.get("secret") and not getattr(section, f.name):
                     raise ConfigError(
-                        f"[security] {f.name}",
-                        source("security", f.name),
+                        f"[{name}] {f.name}",
+                        source(name, f.name),
                         "required outside demo mode (set it in the file or in "
-                        f"HERMES_SECURITY_{f.name.upper()})",
+                        f"HERMES_{name.upper()}_{f.name.upper()})",
                     )
     if settings.server.default_locale not in ("pl", "en"):
         raise ConfigError(
@@ -264,7 +380,42 @@ def _validate(settings: Settings, values: dict[str, dict[str, tuple[Any, str]]],
             source("caldav", "delete_policy"),
             "expected cancel, delete or refuse",
         )
+    _validate_mail(settings, source)
+    _validate_rules(settings, source)
     if not settings.database.url.startswith(("sqlite", "postgresql")):
         raise ConfigError(
             "[database] url", source("database", "url"), "only sqlite and postgresql are supported"
+        )
+
+
+def _validate_rules(settings: Settings, source: Any) -> None:
+    for line in settings.notifications.default_rules:
+        try:
+            parse_rule_line(line)
+        except ValueError as exc:
+            key = "[notifications] default_rules"
+            raise ConfigError(key, source("notifications", "default_rules"), str(exc)) from exc
+
+
+_RELAY_SECURITY = ("none", "starttls", "tls")
+
+
+def _validate_mail(settings: Settings, source: Any) -> None:
+    for key, value in (("smtp_in", settings.smtp_in.port), ("imap_in", settings.imap_in.port)):
+        if not 0 < value < 65536:
+            raise ConfigError(f"[{key}] port", source(key, "port"), "expected 1..65535")
+    for key, allowed in (("imap_in", ("ssl", "starttls", "none")), ("smtp_out", _RELAY_SECURITY)):
+        if getattr(settings, key).security not in allowed:
+            raise ConfigError(
+                f"[{key}] security", source(key, "security"), f"expected {', '.join(allowed)}"
+            )
+    if settings.imap_in.enabled and not (settings.imap_in.host and settings.imap_in.username):
+        raise ConfigError(
+            "[imap_in] host", source("imap_in", "host"), "host and username are required"
+        )
+    if "@" in settings.mail.domain or "." not in settings.mail.domain:
+        raise ConfigError("[mail] domain", source("mail", "domain"), "expected a domain name")
+    if not settings.mail.reply_local.isascii() or not settings.mail.reply_local.isalnum():
+        raise ConfigError(
+            "[mail] reply_local", source("mail", "reply_local"), "expected letters and digits"
         )

@@ -9,17 +9,22 @@ Rules that clients force on us (see ``shared/interop-notes.md``):
   Apple writes exactly that);
 * ``CATEGORIES`` on one line; ``PRIORITY`` 1/5/9; all-day events end the next day (exclusive);
 * whatever a client sent that we do not map is kept: an existing text is *patched*, never
-  regenerated, and ``SEQUENCE`` rises only when something visible changed.
+  regenerated, and ``SEQUENCE`` rises only when something visible changed;
+* in an employee's own collections, their pop-up reminders are VALARMs we own (``UID``
+  ``hermes-reminder-<id>@…``); the client's own VALARMs are kept, and Thunderbird's
+  ``X-MOZ-LASTACK``/``X-MOZ-SNOOZE-TIME`` are rendered from what the client said (stored on the
+  reminders), so a dismissed alarm does not fire again on another device.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Component, Event, Todo
+from icalendar import Alarm, Calendar, Component, Event, Todo
 from icalendar.prop import vCategory
 
 from sync.colours import nearest_css_colour
@@ -67,6 +72,9 @@ MAPPED = frozenset(
     }
 )
 _BOOKKEEPING = frozenset({"DTSTAMP", "SEQUENCE", "LAST-MODIFIED"})
+ALARM_UID_PREFIX = "hermes-reminder-"
+LASTACK = "X-MOZ-LASTACK"
+SNOOZE = "X-MOZ-SNOOZE-TIME"
 
 
 class InvalidCalendarData(ValueError):
@@ -101,12 +109,67 @@ class TaskData:
 
 
 @dataclass(frozen=True)
+class AlarmData:
+    """A pop-up reminder of the collection's owner: ``at`` is when it goes off (UTC); a relative
+    reminder (``relative_to`` ``due``/``planned_start``, ``offset_minutes``) is written relative
+    to DTSTART/DUE/DTEND when that property carries exactly that date."""
+
+    uid: str
+    description: str
+    at: dt.datetime
+    relative_to: str | None = None
+    offset_minutes: int | None = None
+    acknowledged: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Alarms:
+    """The owner's alarms on a task in one of their own collections, with the client state
+    stored on them (the newest acknowledgement, the snooze)."""
+
+    items: tuple[AlarmData, ...] = ()
+    last_ack: dt.datetime | None = None
+    snooze: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
 class Placement:
-    """How a task appears in one collection: its UID there and its parent's, if present."""
+    """How a task appears in one collection: its UID there and its parent's, if present.
+
+    ``alarms`` is given in the owner's own collections only (None: VALARMs are left alone).
+    """
 
     uid: str
     component: str  # "VTODO" or "VEVENT"
     parent_uid: str | None = None
+    alarms: Alarms | None = None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A VALARM's TRIGGER: ``delta`` from the START or END of the component, or UTC ``at``."""
+
+    related: str | None = None
+    delta: dt.timedelta | None = None
+    at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ClientAlarm:
+    """One of our VALARMs as a client sent it back (``uid`` None: it lost its UID)."""
+
+    uid: str | None
+    trigger: Trigger
+    acknowledged: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ClientAlarmState:
+    """What a client's PUT says about alarms: ours, and Thunderbird's dismiss and snooze."""
+
+    alarms: tuple[ClientAlarm, ...]
+    last_ack: dt.datetime | None
+    snooze: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -133,30 +196,49 @@ class ClientFields:
 def render(task: TaskData, placement: Placement, base: str | None, now: dt.datetime) -> str:
     """The object's text: a fresh rendering, or ``base`` patched with the task's current values.
 
-    ``base`` is returned unchanged when nothing visible changed (so its ETag stays).
+    ``base`` is returned unchanged when nothing visible changed (so its ETag stays). With
+    ``placement.alarms`` the owner's reminders are written as VALARMs (see :class:`Alarms`).
     """
     wanted = _mapped_properties(task, placement)
     if base is None:
         calendar = _new_calendar()
         component = _component(placement.component)
         calendar.add_component(component)
-        sequence = 0
+        _write_mapped(component, task, placement, wanted, sequence=0, now=now)
+        if placement.alarms is not None:
+            _patch_alarms(component, task, placement)
     else:
         calendar = _parse(base)
         component = _main_component(calendar, placement.component)
-        if _same(component, wanted):
+        changed = not _same(component, wanted)
+        if changed:
+            sequence = int(component.get("SEQUENCE", 0)) + 1
+            for name in [k for k in component if _is_mapped(k)]:
+                del component[name]
+            _write_mapped(component, task, placement, wanted, sequence=sequence, now=now)
+        # alarms are not a visible change of the task: no new SEQUENCE for them
+        alarms_changed = placement.alarms is not None and _patch_alarms(component, task, placement)
+        if not (changed or alarms_changed):
             return base
-        sequence = int(component.get("SEQUENCE", 0)) + 1
-        for name in [k for k in component if _is_mapped(k)]:
-            del component[name]
+    _valarms_last(component)
+    return str(calendar.to_ical().decode("utf-8"))
+
+
+def _write_mapped(
+    component: Component,
+    task: TaskData,
+    placement: Placement,
+    wanted: list[tuple[str, Any]],
+    *,
+    sequence: int,
+    now: dt.datetime,
+) -> None:
     component.add("UID", placement.uid)
     component.add("DTSTAMP", now.astimezone(dt.UTC))
     component.add("SEQUENCE", sequence)
     component.add("LAST-MODIFIED", task.updated_at.astimezone(dt.UTC))
     for name, value in wanted:
         _add(component, name, value)
-    _valarms_last(component)
-    return str(calendar.to_ical().decode("utf-8"))
 
 
 def _mapped_properties(task: TaskData, placement: Placement) -> list[tuple[str, Any]]:
@@ -282,6 +364,221 @@ def _encoded(component: Component, name: str) -> str:
     value = component.get(name)
     values = value if isinstance(value, list) else [value]
     return "\n".join(v.to_ical().decode() if hasattr(v, "to_ical") else str(v) for v in values)
+
+
+# --------------------------------------------------------------------------- alarms
+
+
+def alarm_uid(reminder_id: int, domain: str) -> str:
+    """The UID of a reminder's VALARM (RFC 9074; Apple also reads ``X-WR-ALARMUID``)."""
+    return f"{ALARM_UID_PREFIX}{reminder_id}@{domain}"
+
+
+def reminder_id_of(uid: str) -> int | None:
+    """The reminder behind one of our alarm UIDs."""
+    if not uid.startswith(ALARM_UID_PREFIX):
+        return None
+    number = uid[len(ALARM_UID_PREFIX) :].split("@", 1)[0]
+    return int(number) if number.isdigit() else None
+
+
+def _related(task: TaskData, component: str, relative_to: str | None) -> str | None:
+    """START or END when that property of the rendering carries exactly the reminder's date."""
+    if relative_to is None:
+        return None
+    if component == "VTODO":
+        dates = dict(todo_dates(task))
+        if relative_to == "due":
+            return "END" if "DUE" in dates else None
+        return "START" if "DTSTART" in dates else None
+    return _event_related(task, relative_to)
+
+
+def _event_related(task: TaskData, relative_to: str) -> str | None:
+    """DTSTART is the planned start, else the due date; DTEND is the due date only for a timed
+    event that ends after it starts (all-day events end the next day)."""
+    if relative_to == "planned_start":
+        return "START" if task.planned_start is not None else None
+    if task.due is None:
+        return None
+    if task.planned_start is None:
+        return "START"
+    return "END" if not task.all_day and task.due > task.planned_start else None
+
+
+def alarm_trigger(task: TaskData, component: str, alarm: AlarmData) -> Trigger:
+    """The TRIGGER we write: relative where the date is in the component, else absolute."""
+    related = _related(task, component, alarm.relative_to)
+    if related is not None and alarm.offset_minutes is not None:
+        return Trigger(related=related, delta=dt.timedelta(minutes=alarm.offset_minutes))
+    return Trigger(at=_utc_seconds(alarm.at))
+
+
+def reminder_time(
+    task: TaskData, component: str, trigger: Trigger
+) -> tuple[str | None, int | None, dt.datetime | None] | None:
+    """A client's TRIGGER as a reminder time: ``(relative_to, offset_minutes, None)`` or
+    ``(None, None, at)``; None when it counts from a date the task does not have there."""
+    if trigger.at is not None:
+        return None, None, trigger.at
+    if trigger.delta is None:
+        return None
+    minutes = round(trigger.delta.total_seconds() / 60)
+    for relative_to in ("due", "planned_start"):
+        if _related(task, component, relative_to) == trigger.related:
+            return relative_to, minutes, None
+    return None
+
+
+def _utc_seconds(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def _alarm_component(alarm: AlarmData, trigger: Trigger) -> Component:
+    valarm = Alarm()
+    valarm.add("UID", alarm.uid)
+    valarm.add("X-WR-ALARMUID", alarm.uid)
+    valarm.add("ACTION", "DISPLAY")
+    valarm.add("DESCRIPTION", alarm.description)
+    if trigger.at is not None:
+        valarm.add("TRIGGER", trigger.at, parameters={"VALUE": "DATE-TIME"})
+    else:
+        valarm.add("TRIGGER", trigger.delta, parameters={"RELATED": trigger.related or "START"})
+    acknowledged = _dismissed(alarm)
+    if acknowledged is not None:
+        valarm.add("ACKNOWLEDGED", acknowledged)
+    return valarm
+
+
+def _dismissed(alarm: AlarmData) -> dt.datetime | None:
+    """RFC 9074 ACKNOWLEDGED, written once the alarm went off and was dismissed."""
+    if alarm.acknowledged is None or alarm.acknowledged < alarm.at:
+        return None
+    return _utc_seconds(alarm.acknowledged)
+
+
+_AlarmKey = tuple[str | None, str, Trigger | None, str, dt.datetime | None]
+
+
+def _alarm_key(valarm: Component) -> _AlarmKey:
+    """What we compare of a VALARM: a client may re-serialise it without changing it."""
+    return (
+        _alarm_uid_of(valarm),
+        str(valarm.get("ACTION", "")).upper(),
+        _trigger_of(valarm),
+        str(valarm.get("DESCRIPTION", "")),
+        _decoded_time(valarm, "ACKNOWLEDGED"),
+    )
+
+
+def _alarm_uid_of(valarm: Component) -> str | None:
+    uid = str(valarm.get("UID") or valarm.get("X-WR-ALARMUID") or "").strip()
+    return uid or None
+
+
+def _trigger_of(valarm: Component) -> Trigger | None:
+    if "TRIGGER" not in valarm:
+        return None
+    try:
+        value = valarm.decoded("TRIGGER")
+    except (ValueError, KeyError):
+        return None
+    if isinstance(value, dt.datetime):
+        zoned = value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # RFC 5545: UTC
+        return Trigger(at=_utc_seconds(zoned))
+    if isinstance(value, dt.timedelta):
+        params = getattr(valarm.get("TRIGGER"), "params", {})
+        return Trigger(related=str(params.get("RELATED", "START")).upper(), delta=value)
+    return None
+
+
+def _decoded_time(component: Component, name: str) -> dt.datetime | None:
+    """A UTC date-time property (also an unknown X- one, which icalendar leaves as text);
+    None when it is absent or unreadable."""
+    value = component.get(name)
+    if value is None:
+        return None
+    text = (value.to_ical().decode() if hasattr(value, "to_ical") else str(value)).strip()
+    for layout in ("%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S"):  # UTC; a floating one is taken as UTC
+        try:
+            return dt.datetime.strptime(text, layout).replace(tzinfo=dt.UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def _owned_alarms(component: Component, triggers: set[Trigger]) -> list[Component]:
+    """Our VALARMs in a text: those with our UID, and UID-less ones with a trigger we write
+    (a client that dropped the alarm's UID)."""
+    owned = []
+    for sub in component.subcomponents:
+        if sub.name != "VALARM":
+            continue
+        uid = _alarm_uid_of(sub)
+        if (uid is not None and uid.startswith(ALARM_UID_PREFIX)) or (
+            uid is None and _trigger_of(sub) in triggers
+        ):
+            owned.append(sub)
+    return owned
+
+
+def _patch_alarms(component: Component, task: TaskData, placement: Placement) -> bool:
+    """Bring our VALARMs and the X-MOZ state in line; whether anything changed."""
+    alarms = placement.alarms or Alarms()
+    wanted = [(a, alarm_trigger(task, placement.component, a)) for a in alarms.items]
+    owned = _owned_alarms(component, {t for _, t in wanted})
+    want_keys = Counter((a.uid, "DISPLAY", t, a.description, _dismissed(a)) for a, t in wanted)
+    changed = False
+    if Counter(_alarm_key(c) for c in owned) != want_keys:
+        component.subcomponents = [
+            c for c in component.subcomponents if not any(c is o for o in owned)
+        ]
+        for alarm, trigger in wanted:
+            component.add_component(_alarm_component(alarm, trigger))
+        changed = True
+    if alarms.last_ack is not None:
+        shown = _decoded_time(component, LASTACK)
+        if shown is None or shown < _utc_seconds(alarms.last_ack):
+            _set_time_property(component, LASTACK, alarms.last_ack)
+            changed = True
+    if alarms.items:
+        snooze = _utc_seconds(alarms.snooze) if alarms.snooze else None
+        if _decoded_time(component, SNOOZE) != snooze or (snooze is None and SNOOZE in component):
+            _set_time_property(component, SNOOZE, snooze)
+            changed = True
+    return changed
+
+
+def _set_time_property(component: Component, name: str, value: dt.datetime | None) -> None:
+    """Thunderbird's X-MOZ times, written as it writes them (UTC, basic format)."""
+    if name in component:
+        del component[name]
+    if value is not None:
+        component.add(name, _utc_seconds(value).strftime("%Y%m%dT%H%M%SZ"))
+
+
+def read_alarms(text: str, component_name: str) -> ClientAlarmState:
+    """Our alarms and Thunderbird's alarm state in a PUT body (the client's own alarms are
+    not ours and are left out).
+
+    Raises:
+        InvalidCalendarData: as :func:`read_client`.
+    """
+    component = _main_component(_parse(text), component_name)
+    alarms = []
+    for sub in component.subcomponents:
+        if sub.name != "VALARM":
+            continue
+        uid = _alarm_uid_of(sub)
+        trigger = _trigger_of(sub)
+        if trigger is None or (uid is not None and not uid.startswith(ALARM_UID_PREFIX)):
+            continue
+        alarms.append(ClientAlarm(uid, trigger, _decoded_time(sub, "ACKNOWLEDGED")))
+    return ClientAlarmState(
+        alarms=tuple(alarms),
+        last_ack=_decoded_time(component, LASTACK),
+        snooze=_decoded_time(component, SNOOZE),
+    )
 
 
 def _valarms_last(component: Component) -> None:

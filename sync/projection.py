@@ -18,6 +18,10 @@ gets a different UID in each collection (``hermes-<id>-<collection slug>@hermes-
 account may see a task in several of its collections, and some clients refuse or merge equal
 UIDs. ``RELATED-TO`` points at the parent only when the parent is in the same collection, so a
 delegate of a sub-task can never learn the parent from it.
+
+An employee's own collections (``<login>/tasks``, ``<login>/planned``) also carry that employee's
+pop-up reminders as VALARMs; shared collections carry nobody's. Reminder rows are journaled, so
+a reminder set, moved or dismissed anywhere re-renders the task like any other change.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Text, and_, cast, func, select
 from sqlalchemy.orm import Session
@@ -46,6 +51,8 @@ from hermes_groupware.models import (
     group_members,
 )
 from hermes_groupware.models.enums import AccessLevel, ItemKind, TaskStatus, Visibility
+from hermes_groupware.models.reminder import ReminderChannel, TaskReminder
+from hermes_groupware.services.reminders import trigger_time, zone_of
 from sync import ical
 from sync.journal import changes_since
 
@@ -77,6 +84,9 @@ class _Context:
     customers: dict[int, str] = field(default_factory=dict)
     contacts: dict[int, str] = field(default_factory=dict)
     fields: dict[int, dict[str, str]] = field(default_factory=dict)
+    zones: dict[int, str] = field(default_factory=dict)
+    #: pop-up reminders by (task id, employee id)
+    reminders: dict[tuple[int, int], list[TaskReminder]] = field(default_factory=dict)
 
 
 def collection_slug(key: str) -> str:
@@ -90,6 +100,12 @@ def collection_slug(key: str) -> str:
 def component_of(key: str) -> str:
     """The one component type a collection holds."""
     return "VEVENT" if key.endswith("/planned") or key.startswith("group:") else "VTODO"
+
+
+def owner_of(key: str) -> str | None:
+    """The login of an employee's own collection (``<login>/tasks``, ``<login>/planned``)."""
+    login, _, slug = key.partition("/")
+    return login if slug in ("tasks", "planned") and ":" not in login else None
 
 
 def etag_of(text: str) -> str:
@@ -239,7 +255,10 @@ class _Refresher:
             obj = objects.get(key) or self.new_object(key, task_id, client)
             parent = self.by_task.get((key, task.parent_id or 0))
             placement = ical.Placement(
-                uid=obj.uid, component=component_of(key), parent_uid=parent.uid if parent else None
+                uid=obj.uid,
+                component=component_of(key),
+                parent_uid=parent.uid if parent else None,
+                alarms=_alarms(context, task, key),
             )
             text = ical.render(data, placement, client.text if client else obj.body, self.now)
             # ranges are derived data: kept current even when the text did not change
@@ -313,6 +332,39 @@ def _membership(context: _Context, task_id: int) -> set[str]:
     return keys
 
 
+def _alarms(context: _Context, task: Task, key: str) -> ical.Alarms | None:
+    """The owner's pop-up reminders, in the owner's own collections only."""
+    login = owner_of(key)
+    if login is None:
+        return None
+    employee_id = next((i for i, name in context.logins.items() if name == login), None)
+    reminders = context.reminders.get((task.id, employee_id or 0), [])
+    zone = zone_of(context.zones.get(employee_id or 0))
+    items = [a for a in (alarm_of(r, task, zone) for r in reminders) if a is not None]
+    acknowledged = [r.acknowledged_at for r in reminders if r.acknowledged_at is not None]
+    snoozed = [r.snoozed_until for r in reminders if r.snoozed_until is not None]
+    return ical.Alarms(
+        items=tuple(items),
+        last_ack=max(acknowledged, default=None),
+        snooze=max(snoozed, default=None),
+    )
+
+
+def alarm_of(reminder: TaskReminder, task: Task, zone: ZoneInfo) -> ical.AlarmData | None:
+    """A pop-up reminder as a VALARM to render; None while the task lacks the date."""
+    at = trigger_time(reminder, task, zone)
+    if at is None:
+        return None
+    return ical.AlarmData(
+        uid=ical.alarm_uid(reminder.id, UID_DOMAIN),
+        description=reminder.note or task.subject,
+        at=at,
+        relative_to=reminder.relative_to.value if reminder.relative_to else None,
+        offset_minutes=reminder.offset_minutes,
+        acknowledged=reminder.acknowledged_at,
+    )
+
+
 def _load(session: Session, task_ids: Sequence[int]) -> _Context:
     context = _Context()
     context.tasks = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(task_ids)))}
@@ -328,12 +380,23 @@ def _load(session: Session, task_ids: Sequence[int]) -> _Context:
             context.delegates.setdefault(task_id, set()).add(delegate_id)
     people = {t.responsible_id for t in context.tasks.values()}
     people |= {d for ds in context.delegates.values() for d in ds}
-    context.logins = {
-        employee_id: login
-        for employee_id, login in session.execute(
-            select(Employee.id, Employee.login).where(Employee.id.in_(people), Employee.is_active)
+    for employee_id, login, zone in session.execute(
+        select(Employee.id, Employee.login, Employee.time_zone).where(
+            Employee.id.in_(people), Employee.is_active
         )
-    }
+    ):
+        context.logins[employee_id] = login
+        context.zones[employee_id] = zone
+    for reminder in session.scalars(
+        select(TaskReminder)
+        .where(
+            TaskReminder.task_id.in_(task_ids),
+            TaskReminder.employee_id.in_(people),
+            TaskReminder.channel == ReminderChannel.POPUP,
+        )
+        .order_by(TaskReminder.id)
+    ):
+        context.reminders.setdefault((reminder.task_id, reminder.employee_id), []).append(reminder)
     for employee_id, slug in session.execute(
         select(group_members.c.employee_id, Group.slug)
         .join(Group, Group.id == group_members.c.group_id)

@@ -14,7 +14,17 @@ from collections.abc import Sequence
 from sqlalchemy.exc import OperationalError
 
 from hermes_groupware import __version__
-from hermes_groupware.cli import customers, db, employees, feeds, registers, serve, tasks
+from hermes_groupware.cli import (
+    customers,
+    db,
+    employees,
+    feeds,
+    mail,
+    registers,
+    rules,
+    serve,
+    tasks,
+)
 from hermes_groupware.cli.context import CommandContext
 from hermes_groupware.errors import (
     ConfigError,
@@ -35,7 +45,7 @@ EXIT_CODES: dict[type[HermesError], int] = {
     Conflict: 5,
 }
 EX_TEMPFAIL = 75
-_GROUPS = (db, employees, registers, customers, tasks, feeds, serve)
+_GROUPS = (db, employees, registers, customers, tasks, feeds, mail, rules, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,15 +1,17 @@
-"""``employee add|list|set-password|handover`` and ``group add``."""
+"""``employee add|list|set-password|handover|absence`` and ``group add``."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import sys
 
 from hermes_groupware.cli.context import CommandContext
 from hermes_groupware.cli.output import print_json, print_table
+from hermes_groupware.errors import InvalidInput
 from hermes_groupware.models.enums import Locale
-from hermes_groupware.services import delegation, directory
+from hermes_groupware.services import absences, delegation, directory
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,6 +59,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     handover.add_argument("--json", action="store_true")
     handover.set_defaults(handler=_handover)
+
+    _absence_commands(employee)
 
     group = commands.add_parser("group", help="groups (teams)").add_subparsers(
         dest="group_command", metavar="ACTION", required=True
@@ -137,6 +141,76 @@ def _handover(ctx: CommandContext, args: argparse.Namespace) -> int:
             f"moved {len(result.task_numbers)} open tasks from {result.from_login} "
             f"to {result.to_login}"
         )
+    return 0
+
+
+def _absence_commands(employee: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    absence = employee.add_parser(
+        "absence", help="absences: notifications go to the substitute meanwhile"
+    ).add_subparsers(dest="absence_command", metavar="ACTION", required=True)
+    absence_add = absence.add_parser("add", help="record an absence")
+    absence_add.add_argument("login")
+    absence_add.add_argument("--from", dest="starts_on", required=True, metavar="YYYY-MM-DD")
+    absence_add.add_argument("--to", dest="ends_on", required=True, metavar="YYYY-MM-DD")
+    absence_add.add_argument("--substitute", metavar="LOGIN")
+    absence_add.add_argument(
+        "--also-notify", action="store_true", help="the absent employee hears it too"
+    )
+    absence_add.add_argument("--json", action="store_true")
+    absence_add.set_defaults(handler=_absence_add)
+    absence_list = absence.add_parser("list", help="absences, latest first")
+    absence_list.add_argument("login", nargs="?")
+    absence_list.add_argument("--json", action="store_true")
+    absence_list.set_defaults(handler=_absence_list)
+    absence_delete = absence.add_parser("delete", help="remove an absence")
+    absence_delete.add_argument("id", type=int)
+    absence_delete.set_defaults(handler=_absence_delete)
+
+
+def _day(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(option, f"expected YYYY-MM-DD, got {text!r}") from exc
+
+
+def _absence_add(ctx: CommandContext, args: argparse.Namespace) -> int:
+    with ctx.unit_of_work() as uow:
+        view = absences.add_absence(
+            uow,
+            args.login,
+            starts_on=_day(args.starts_on, "--from"),
+            ends_on=_day(args.ends_on, "--to"),
+            substitute=args.substitute,
+            notify_absentee=args.also_notify,
+        )
+    if args.json:
+        print_json(view)
+    else:
+        print(f"absence {view.id}: {view.employee} {view.starts_on} – {view.ends_on}")
+    return 0
+
+
+def _absence_list(ctx: CommandContext, args: argparse.Namespace) -> int:
+    with ctx.unit_of_work(read_only=True) as uow:
+        views = absences.list_absences(uow, login=args.login)
+    if args.json:
+        print_json(views)
+    else:
+        print_table(
+            ["id", "employee", "from", "to", "substitute", "also notify"],
+            [
+                [v.id, v.employee, v.starts_on, v.ends_on, v.substitute, v.notify_absentee]
+                for v in views
+            ],
+        )
+    return 0
+
+
+def _absence_delete(ctx: CommandContext, args: argparse.Namespace) -> int:
+    with ctx.unit_of_work() as uow:
+        absences.delete_absence(uow, args.id)
+    print(f"absence {args.id} deleted")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""``register add|list|grant``."""
+"""``register add|update|list|grant``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,26 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=_add)
 
+    update = reg.add_parser("update", help="change a register (its code stays)")
+    update.add_argument("code")
+    update.add_argument("--name")
+    update.add_argument("--colour", "--color", help="calendar colour, #RRGGBB")
+    update.add_argument("--email", help='inbound address that opens new tasks ("" removes it)')
+    update.add_argument("--default-assignee", metavar="LOGIN", help='"" removes it')
+    update.add_argument("--manager", metavar="LOGIN", help='"" removes it')
+    update.add_argument(
+        "--email-commands",
+        choices=["on", "off"],
+        help="let verified employees change tasks with #status:/#termin:/#przypisz: lines",
+    )
+    update.add_argument(
+        "--invitations",
+        choices=["on", "off"],
+        help="assignment mails of planned tasks carry a calendar invitation",
+    )
+    update.add_argument("--json", action="store_true")
+    update.set_defaults(handler=_update)
+
     listing = reg.add_parser("list", help="list the registers you may see")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
@@ -60,6 +80,25 @@ def _add(ctx: CommandContext, args: argparse.Namespace) -> int:
         print_json(view)
     else:
         print(f"added register {view.code} ({view.name})")
+    return 0
+
+
+def _update(ctx: CommandContext, args: argparse.Namespace) -> int:
+    changes = registers.RegisterChanges(
+        name=args.name,
+        colour=args.colour,
+        inbound_email=args.email,
+        default_assignee=args.default_assignee,
+        manager=args.manager,
+        email_commands=None if args.email_commands is None else args.email_commands == "on",
+        send_invitations=None if args.invitations is None else args.invitations == "on",
+    )
+    with ctx.unit_of_work() as uow:
+        view = registers.update_register(uow, args.code, changes)
+    if args.json:
+        print_json(view)
+    else:
+        print(f"updated register {view.code} ({view.name})")
     return 0
 
 

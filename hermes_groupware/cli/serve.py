@@ -1,4 +1,4 @@
-"""``serve``: the HTTP role (CalDAV) on ``[http] host:port`` until SIGTERM or Ctrl-C."""
+"""``serve``: CalDAV and feeds over HTTP, and the enabled mail roles, until SIGTERM or Ctrl-C."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from types import FrameType
 
 from waitress.server import create_server
 
+from hermes_groupware.bootstrap import database_from_settings
 from hermes_groupware.cli.context import CommandContext
 from hermes_groupware.cli.output import progress
 from hermes_groupware.db.session import Actor
 from hermes_groupware.http.app import create_app
 from hermes_groupware.models.enums import Source
+from mail_gateway.service import MailService
 from sync import projection
 
 log = logging.getLogger(__name__)
@@ -22,7 +24,9 @@ log = logging.getLogger(__name__)
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the command."""
-    serve = commands.add_parser("serve", help="run the server (CalDAV over HTTP) until SIGTERM")
+    serve = commands.add_parser(
+        "serve", help="run the server (CalDAV, feeds, enabled mail roles) until SIGTERM"
+    )
     serve.add_argument("--threads", type=int, default=8, help="HTTP worker threads (8)")
     serve.set_defaults(handler=_serve)
 
@@ -57,10 +61,13 @@ def _serve(ctx: CommandContext, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _request_stop)
     worker = threading.Thread(target=server.run, name="http", daemon=True)
     worker.start()
+    mail = MailService(settings, database_from_settings(settings))
+    mail_roles = mail.start()
     url = f"http://{settings.http.host}:{settings.http.port}/"
-    log.info("Hermes Groupware: CalDAV at %s", url)
-    print(f"ready {url}", flush=True)
+    log.info("Hermes Groupware: CalDAV at %s; mail: %s", url, ", ".join(mail_roles) or "off")
+    print(" ".join(["ready", url, *mail_roles]), flush=True)
     stop.wait()
     server.close()
+    mail.stop()
     log.info("stopped cleanly")
     return 0

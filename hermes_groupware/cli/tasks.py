@@ -1,4 +1,4 @@
-"""``task create|list|show|update|note|attach|delegate``."""
+"""``task create|list|show|update|note|attach|delegate`` (reminders: ``cli/reminders.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import mimetypes
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from hermes_groupware.cli import reminders
 from hermes_groupware.cli.context import CommandContext
 from hermes_groupware.cli.output import print_json, print_table
 from hermes_groupware.db.session import UnitOfWork
@@ -77,6 +78,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="a sub-task only: the delegate does not see the parent task",
     )
     delegate.set_defaults(handler=_delegate)
+
+    reminders.register(task)  # task remind | reminders | unremind
 
 
 def _add_change_options(parser: argparse.ArgumentParser) -> None:

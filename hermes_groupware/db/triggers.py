@@ -14,10 +14,13 @@ Migrations call :func:`create_statements`. Changing the DDL here therefore needs
 that runs :func:`drop_statements` and :func:`create_statements`, so that existing databases get
 the new triggers too. On SQLite, a migration that makes Alembic rebuild a journaled table
 (batch "move and copy") drops its triggers: such a migration must re-create them the same way.
+A migration written before a table was journaled passes the tables of its time (``tables=``),
+so that replaying it on an empty database never names a table that does not exist yet.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 #: Task columns whose changes are written to ``task_history`` (old -> new).
@@ -156,8 +159,24 @@ def _custom_value_body(d: _Dialect, op: str) -> list[str]:
     ]
 
 
-_BODIES = {"tasks": _task_body, "task_items": _item_body, "custom_field_values": _custom_value_body}
+def _reminder_body(d: _Dialect, op: str) -> list[str]:
+    """Reminders are journaled (calendars show them as alarms) but not task history."""
+    row = "OLD" if op == "delete" else "NEW"
+    return [_journal(d, "reminder", row, op, row)]
+
+
+_BODIES = {
+    "tasks": _task_body,
+    "task_items": _item_body,
+    "custom_field_values": _custom_value_body,
+    "task_reminders": _reminder_body,
+}
 _OPS = ("insert", "update", "delete")
+
+#: Every journaled table (the default of the functions below).
+JOURNALED_TABLES: tuple[str, ...] = tuple(_BODIES)
+#: The tables journaled by revisions 0001-0005 (``task_reminders`` arrived with 0006).
+JOURNALED_BEFORE_0006: tuple[str, ...] = ("tasks", "task_items", "custom_field_values")
 
 _SQLITE_VERSION_BUMP = (
     f"UPDATE tasks SET version = version + 1, updated_at = {SQLITE.now} "
@@ -165,10 +184,11 @@ _SQLITE_VERSION_BUMP = (
 )
 
 
-def sqlite_create() -> list[str]:
+def sqlite_create(tables: Sequence[str] = JOURNALED_TABLES) -> list[str]:
     """CREATE TRIGGER statements for SQLite (one trigger per table and operation)."""
     statements = []
-    for table, body in _BODIES.items():
+    for table in tables:
+        body = _BODIES[table]
         for op in _OPS:
             steps = ["UPDATE journal_counter SET last_seq = last_seq + 1 WHERE id = 1;"]
             steps += body(SQLITE, op)
@@ -183,9 +203,9 @@ def sqlite_create() -> list[str]:
     return statements
 
 
-def sqlite_drop() -> list[str]:
+def sqlite_drop(tables: Sequence[str] = JOURNALED_TABLES) -> list[str]:
     """DROP TRIGGER statements for SQLite."""
-    return [f"DROP TRIGGER IF EXISTS hermes_{t}_{op}" for t in _BODIES for op in _OPS]
+    return [f"DROP TRIGGER IF EXISTS hermes_{t}_{op}" for t in tables for op in _OPS]
 
 
 _PG_DECLARE = """DECLARE
@@ -211,10 +231,12 @@ BEGIN
 END $$"""
 
 
-def postgresql_create() -> list[str]:
-    """Functions and triggers for PostgreSQL (one function per journaled table)."""
-    statements = [_PG_VERSION_FUNCTION]
-    for table, body in _BODIES.items():
+def postgresql_create(tables: Sequence[str] = JOURNALED_TABLES) -> list[str]:
+    """Functions and triggers for PostgreSQL (one function per journaled table); the version
+    bump of ``tasks`` comes with the ``tasks`` triggers."""
+    statements = [_PG_VERSION_FUNCTION] if "tasks" in tables else []
+    for table in tables:
+        body = _BODIES[table]
         branches = []
         for op in _OPS:
             row = "OLD" if op == "delete" else "NEW"
@@ -232,27 +254,30 @@ def postgresql_create() -> list[str]:
             f"CREATE TRIGGER hermes_{table}_journal AFTER INSERT OR UPDATE OR DELETE ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION hermes_{table}_journal()"
         )
-    statements.append(
-        "CREATE TRIGGER hermes_tasks_bump_version BEFORE UPDATE ON tasks "
-        "FOR EACH ROW EXECUTE FUNCTION hermes_tasks_bump_version()"
-    )
+    if "tasks" in tables:
+        statements.append(
+            "CREATE TRIGGER hermes_tasks_bump_version BEFORE UPDATE ON tasks "
+            "FOR EACH ROW EXECUTE FUNCTION hermes_tasks_bump_version()"
+        )
     return statements
 
 
-def postgresql_drop() -> list[str]:
+def postgresql_drop(tables: Sequence[str] = JOURNALED_TABLES) -> list[str]:
     """DROP statements for PostgreSQL."""
-    drops = ["DROP TRIGGER IF EXISTS hermes_tasks_bump_version ON tasks"]
-    drops += [f"DROP TRIGGER IF EXISTS hermes_{t}_journal ON {t}" for t in _BODIES]
-    drops += [f"DROP FUNCTION IF EXISTS hermes_{t}_journal()" for t in _BODIES]
-    drops.append("DROP FUNCTION IF EXISTS hermes_tasks_bump_version()")
+    bump = "tasks" in tables
+    drops = ["DROP TRIGGER IF EXISTS hermes_tasks_bump_version ON tasks"] if bump else []
+    drops += [f"DROP TRIGGER IF EXISTS hermes_{t}_journal ON {t}" for t in tables]
+    drops += [f"DROP FUNCTION IF EXISTS hermes_{t}_journal()" for t in tables]
+    if bump:
+        drops.append("DROP FUNCTION IF EXISTS hermes_tasks_bump_version()")
     return drops
 
 
-def create_statements(dialect: str) -> list[str]:
+def create_statements(dialect: str, tables: Sequence[str] = JOURNALED_TABLES) -> list[str]:
     """The trigger DDL for a dialect name (``sqlite`` or ``postgresql``)."""
-    return sqlite_create() if dialect == "sqlite" else postgresql_create()
+    return sqlite_create(tables) if dialect == "sqlite" else postgresql_create(tables)
 
 
-def drop_statements(dialect: str) -> list[str]:
+def drop_statements(dialect: str, tables: Sequence[str] = JOURNALED_TABLES) -> list[str]:
     """The reverse of :func:`create_statements`."""
-    return sqlite_drop() if dialect == "sqlite" else postgresql_drop()
+    return sqlite_drop(tables) if dialect == "sqlite" else postgresql_drop(tables)

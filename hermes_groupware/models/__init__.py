@@ -12,7 +12,21 @@ from hermes_groupware.models.journal import (
     JournalCounter,
     TaskHistory,
 )
+from hermes_groupware.models.mail import (
+    InboundMessage,
+    MailAcknowledgement,
+    MailAddressState,
+    MailThreadEntry,
+    OutboundMessage,
+)
+from hermes_groupware.models.notification import (
+    EmployeeAbsence,
+    NotificationCursor,
+    NotificationFiring,
+    NotificationRule,
+)
 from hermes_groupware.models.register import Register, RegisterCounter, RegisterPermission
+from hermes_groupware.models.reminder import TaskReminder, TaskReminderFiring
 from hermes_groupware.models.task import Task
 from hermes_groupware.models.task_item import TaskItem
 
@@ -28,11 +42,20 @@ __all__ = [
     "Customer",
     "CustomerDomain",
     "Employee",
+    "EmployeeAbsence",
     "Feed",
     "FeedToken",
     "Group",
+    "InboundMessage",
     "JournalCounter",
     "LoginFailure",
+    "MailAcknowledgement",
+    "MailAddressState",
+    "MailThreadEntry",
+    "NotificationCursor",
+    "NotificationFiring",
+    "NotificationRule",
+    "OutboundMessage",
     "Register",
     "RegisterCounter",
     "RegisterPermission",
@@ -40,6 +63,8 @@ __all__ = [
     "Task",
     "TaskHistory",
     "TaskItem",
+    "TaskReminder",
+    "TaskReminderFiring",
     "feed_registers",
     "group_members",
 ]

@@ -129,3 +129,62 @@ class Redaction(enum.StrEnum):
     FULL = "full"
     NO_NOTES = "no-notes"
     BUSY = "busy"
+
+
+class MailChannel(enum.StrEnum):
+    """How an inbound message reached us."""
+
+    SMTP = "smtp"
+    LMTP = "lmtp"
+    IMAP = "imap"
+    PIPE = "pipe"
+
+
+class InboundStatus(enum.StrEnum):
+    """Where an inbound message stands; only ``received`` still needs processing."""
+
+    RECEIVED = "received"
+    POSTED = "posted"
+    SYSTEM = "system"
+    QUARANTINED = "quarantined"
+
+
+class OutboundStatus(enum.StrEnum):
+    """Outbox states; ``dead`` needs an admin."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+class MailDirection(enum.StrEnum):
+    """Whether a Message-ID on a task was sent by us or received."""
+
+    SENT = "sent"
+    RECEIVED = "received"
+
+
+class NotificationEvent(enum.StrEnum):
+    """What a notification rule reacts to; the last two are evaluated by time, not by change."""
+
+    TASK_CREATED = "task-created"
+    ASSIGNED = "assigned"
+    DELEGATED = "delegated"
+    STATUS_CHANGED = "status-changed"
+    DUE_CHANGED = "due-changed"
+    MAIL_NOTE = "mail-note"
+    FILE_ADDED = "file-added"
+    DUE_SOON = "due-soon"
+    OVERDUE = "overdue"
+
+    @property
+    def is_timed(self) -> bool:
+        """Evaluated by the periodic job rather than from the journal."""
+        return self in (NotificationEvent.DUE_SOON, NotificationEvent.OVERDUE)
+
+
+class NotificationChannel(enum.StrEnum):
+    """How a notification reaches people (pop-ups are calendar alarms, not a rule channel)."""
+
+    EMAIL = "email"
+    SMS = "sms"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hermes_groupware.db.base import Base, bool_true, intpk
+from hermes_groupware.db.base import Base, bool_false, bool_true, intpk
 from hermes_groupware.db.types import Colour, text_enum
 from hermes_groupware.models.enums import AccessLevel
 
@@ -26,6 +26,10 @@ class Register(Base):
         text_enum(AccessLevel, 8), default=AccessLevel.READ, server_default=AccessLevel.READ.value
     )
     is_active: Mapped[bool_true]
+    # lets authenticated employees change tasks with "#status: done" lines in e-mail replies
+    email_commands: Mapped[bool_false]
+    # assignment mails of planned tasks carry a calendar invitation (iMIP) for the assignee
+    send_invitations: Mapped[bool_false]
 
 
 class RegisterPermission(Base):

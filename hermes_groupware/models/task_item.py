@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hermes_groupware.db.base import Base, intpk, utc_now
+from hermes_groupware.db.base import Base, bool_false, intpk, utc_now
 from hermes_groupware.db.types import UTCDateTime, text_enum
 from hermes_groupware.models.enums import DelegationMode, ItemKind, Source
 
@@ -50,3 +50,11 @@ class TaskItem(Base):
     delegate_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     delegation_mode: Mapped[DelegationMode | None] = mapped_column(text_enum(DelegationMode))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # notes and files that came by e-mail: the raw message, the outside sender, and whether the
+    # note may be shown to the customer (a reply to an internal notification never is)
+    inbound_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="SET NULL")
+    )
+    sender: Mapped[str | None] = mapped_column(String(320))
+    is_public: Mapped[bool_false]
+    is_inline: Mapped[bool_false]

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -17,18 +18,32 @@ from hermes_groupware.models.enums import ItemKind
 from hermes_groupware.services import access
 
 MAX_NOTE_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class MailOrigin:
+    """Items that came by e-mail: the stored message, its outside sender, and whether the
+    customer may see it (a reply to an internal notification never may)."""
+
+    inbound_message_id: int
+    sender: str | None = None
+    is_public: bool = False
+
+
 _UNSAFE_FILENAME = re.compile(r"[\\/:*?\"<>|]")
 
 
-def add_note(uow: UnitOfWork, task_id: int, body: str) -> TaskItem:
-    """A note (summary of a call or meeting) by the actor, from the unit's source."""
+def add_note(
+    uow: UnitOfWork, task_id: int, body: str, *, mail: MailOrigin | None = None
+) -> TaskItem:
+    """A note (summary of a call or meeting, an e-mail reply) by the actor."""
     access.editable_task(uow.session, uow.actor, task_id)
     body = body.strip()
     if not body:
         raise InvalidInput("body", "a note must not be empty")
     if len(body) > MAX_NOTE_CHARS:
         raise InvalidInput("body", f"at most {MAX_NOTE_CHARS} characters")
-    return _add(uow, TaskItem(task_id=task_id, kind=ItemKind.NOTE, body=body))
+    return _add(uow, TaskItem(task_id=task_id, kind=ItemKind.NOTE, body=body), mail)
 
 
 def safe_filename(name: str) -> str:
@@ -40,9 +55,21 @@ def safe_filename(name: str) -> str:
 
 
 def add_file(
-    uow: UnitOfWork, task_id: int, *, filename: str, content_type: str, chunks: Iterable[bytes]
+    uow: UnitOfWork,
+    task_id: int,
+    *,
+    filename: str,
+    content_type: str,
+    chunks: Iterable[bytes],
+    mail: MailOrigin | None = None,
+    inline: bool = False,
+    once_per_task: bool = False,
 ) -> TaskItem:
-    """Store a file (once per content) and attach it to the task."""
+    """Store a file (once per content) and attach it to the task.
+
+    With ``once_per_task`` a content the task already has is not attached again (the same
+    signature logo in twenty replies): the existing item is returned instead.
+    """
     access.editable_task(uow.session, uow.actor, task_id)
     blob = uow.files.put(chunks)
     stored = uow.session.scalar(select(StoredFile).where(StoredFile.sha256 == blob.sha256))
@@ -50,16 +77,25 @@ def add_file(
         stored = StoredFile(sha256=blob.sha256, size=blob.size)
         uow.session.add(stored)
         uow.session.flush()
-    return _add(
-        uow,
-        TaskItem(
-            task_id=task_id,
-            kind=ItemKind.FILE,
-            file_id=stored.id,
-            filename=safe_filename(filename),
-            content_type=content_type or "application/octet-stream",
-        ),
+    elif once_per_task:
+        present = uow.session.scalars(
+            select(TaskItem).where(
+                TaskItem.task_id == task_id,
+                TaskItem.kind == ItemKind.FILE,
+                TaskItem.file_id == stored.id,
+            )
+        ).first()
+        if present is not None:
+            return present
+    item = TaskItem(
+        task_id=task_id,
+        kind=ItemKind.FILE,
+        file_id=stored.id,
+        filename=safe_filename(filename),
+        content_type=content_type or "application/octet-stream",
+        is_inline=inline,
     )
+    return _add(uow, item, mail)
 
 
 def add_document_link(
@@ -92,7 +128,11 @@ def add_document_link(
     )
 
 
-def _add(uow: UnitOfWork, item: TaskItem) -> TaskItem:
+def _add(uow: UnitOfWork, item: TaskItem, mail: MailOrigin | None = None) -> TaskItem:
+    if mail is not None:
+        item.inbound_message_id = mail.inbound_message_id
+        item.sender = mail.sender
+        item.is_public = mail.is_public
     item.author_id = uow.actor.employee_id
     item.source = uow.source
     item.created_at = uow.now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,8 @@ class RegisterView:
     manager: str | None
     default_access: str
     is_active: bool
+    email_commands: bool
+    send_invitations: bool
 
 
 def validate_colour(colour: str) -> str:
@@ -92,6 +94,61 @@ def add_register(
         default_access=default_access,
     )
     session.add(register)
+    session.flush()
+    return view(session, register)
+
+
+@dataclass(frozen=True)
+class RegisterChanges:
+    """Fields of a register to change; None leaves one alone, "" clears an optional one."""
+
+    name: str | None = None
+    colour: str | None = None
+    inbound_email: str | None = None
+    default_assignee: str | None = None
+    manager: str | None = None
+    email_commands: bool | None = None
+    send_invitations: bool | None = None
+
+
+def update_register(uow: UnitOfWork, code: str, changes: RegisterChanges) -> RegisterView:
+    """Change a register (admins only); its code and task numbers never change."""
+    access.require_admin(uow.actor)
+    session = uow.session
+    register = register_by_code(session, code)
+    if changes.name is not None:
+        if not changes.name.strip():
+            raise InvalidInput("name", "must not be empty")
+        register.name = changes.name.strip()
+    if changes.colour is not None:
+        register.colour = validate_colour(changes.colour)
+    if changes.inbound_email is not None:
+        email = validate_email(changes.inbound_email) if changes.inbound_email else None
+        taken = session.scalar(
+            select(Register.code).where(
+                func.lower(Register.inbound_email) == (email or "").lower(),
+                Register.id != register.id,
+            )
+        )
+        if email and taken:
+            raise InvalidInput("email", f"{email} already belongs to register {taken}")
+        register.inbound_email = email
+    if changes.default_assignee is not None:
+        register.default_assignee_id = (
+            employee_by_login(session, changes.default_assignee, field="default_assignee").id
+            if changes.default_assignee
+            else None
+        )
+    if changes.manager is not None:
+        register.manager_id = (
+            employee_by_login(session, changes.manager, field="manager").id
+            if changes.manager
+            else None
+        )
+    if changes.email_commands is not None:
+        register.email_commands = changes.email_commands
+    if changes.send_invitations is not None:
+        register.send_invitations = changes.send_invitations
     session.flush()
     return view(session, register)
 
@@ -155,6 +212,8 @@ def view(session: Session, register: Register) -> RegisterView:
         manager=names.get(register.manager_id or 0),
         default_access=AccessLevel(register.default_access).value,
         is_active=register.is_active,
+        email_commands=register.email_commands,
+        send_invitations=register.send_invitations,
     )
 
 

@@ -92,8 +92,26 @@ def test_errors_name_the_key_and_its_source(
 
 def test_secret_from_environment_satisfies_production(tmp_path: Path) -> None:
     path = _write(tmp_path, "[server]\ndemo = false\n")
-    settings = load_settings(path, env={"HERMES_SECURITY_SECRET_KEY": "s3cr3t-from-env"})
+    env = {"HERMES_SECURITY_SECRET_KEY": "s3cr3t-from-env", "HERMES_MAIL_REPLY_SECRET": "r3ply"}
+    settings = load_settings(path, env=env)
     assert settings.secret_key == "s3cr3t-from-env"
+    assert settings.reply_secret == b"r3ply"
+
+
+def test_reply_secret_is_required_outside_demo(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[server]\ndemo = false\n")
+    with pytest.raises(ConfigError, match=r"\[mail\] reply_secret .*HERMES_MAIL_REPLY_SECRET"):
+        load_settings(path, env={"HERMES_SECURITY_SECRET_KEY": "s3cr3t"})
+
+
+def test_mail_settings_are_validated(tmp_path: Path) -> None:
+    demo = "[server]\ndemo = true\n"
+    with pytest.raises(ConfigError, match=r"\[smtp_in\] port"):
+        load_settings(_write(tmp_path, demo + "[smtp_in]\nport = 0\n"), env={})
+    with pytest.raises(ConfigError, match=r"\[imap_in\] security"):
+        load_settings(_write(tmp_path, demo + "[imap_in]\nsecurity = 'tls'\n"), env={})
+    with pytest.raises(ConfigError, match=r"\[mail\] domain"):
+        load_settings(_write(tmp_path, demo + "[mail]\ndomain = 'a@b'\n"), env={})
 
 
 def test_default_location_is_the_working_directory() -> None:

@@ -2,60 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import DatabaseFactory
-
-SCRIPT = str(Path(sys.executable).with_name("hermes-groupware"))
-Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def cli_env(db_factory: DatabaseFactory, tmp_path: Path) -> dict[str, str]:
-    config = tmp_path / "config.toml"
-    config.write_text('[server]\ndemo = true\n[logging]\nlevel = "WARNING"\n', encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HERMES_")}
-    env.update(
-        HERMES_CONFIG=str(config),
-        HERMES_DATABASE_URL=db_factory.new_url(),
-        HERMES_FILES_PATH=str(tmp_path / "files"),
-    )
-    return env
-
-
-@pytest.fixture
-def run(cli_env: dict[str, str]) -> Run:
-    def _run(
-        *args: str, expect: int = 0, stdin: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(  # noqa: PLW1510 - the exit code is checked below
-            [SCRIPT, *args], env=cli_env, capture_output=True, text=True, input=stdin, timeout=120
-        )
-        assert result.returncode == expect, (args, result.stdout, result.stderr)
-        return result
-
-    return _run
-
-
-def _json(result: subprocess.CompletedProcess[str]) -> Any:
-    return json.loads(result.stdout)
-
-
-@pytest.fixture
-def demo(run: Run) -> Run:
-    run("db", "upgrade")
-    run("demo-data", "--tasks", "80", "--seed", "7")
-    return run
+from tests.hermes_groupware.cli.conftest import SCRIPT, Run, as_json
 
 
 def test_help_needs_no_config_or_database(tmp_path: Path) -> None:
@@ -66,20 +19,20 @@ def test_help_needs_no_config_or_database(tmp_path: Path) -> None:
 
 
 def test_demo_data_is_realistic(demo: Run, cli_env: dict[str, str]) -> None:
-    employees = _json(demo("employee", "list", "--json"))
+    employees = as_json(demo("employee", "list", "--json"))
     assert len(employees) >= 5
-    registers = {r["code"]: r for r in _json(demo("register", "list", "--json"))}
+    registers = {r["code"]: r for r in as_json(demo("register", "list", "--json"))}
     assert {"HAN", "REK", "WEW", "SER"} <= set(registers)
     assert len({r["colour"] for r in registers.values()}) == len(registers)
     assert registers["REK"]["inbound_email"] == "reklamacje@firma.pl"
-    customers = _json(demo("customer", "list", "--json"))
+    customers = as_json(demo("customer", "list", "--json"))
     assert len(customers) >= 30
     assert all(c["contacts"] and all("@" in p["email"] for p in c["contacts"]) for c in customers)
-    tasks = _json(demo("task", "list", "--json"))
+    tasks = as_json(demo("task", "list", "--json"))
     assert len(tasks) == 80
     assert any(t["parent"] for t in tasks)
     assert any(set("łąęśżźćńó") & set(t["subject"]) for t in tasks)
-    overdue = _json(demo("task", "list", "--overdue", "--json"))
+    overdue = as_json(demo("task", "list", "--overdue", "--json"))
     assert overdue and all(
         t["overdue"] and t["status"] not in ("done", "cancelled") for t in overdue
     )
@@ -97,7 +50,7 @@ def test_demo_data_is_realistic(demo: Run, cli_env: dict[str, str]) -> None:
 def test_plain_sql_change_shows_in_history_with_source_database(
     demo: Run, cli_env: dict[str, str]
 ) -> None:
-    created = _json(
+    created = as_json(
         demo(
             "task",
             "create",
@@ -119,7 +72,7 @@ def test_plain_sql_change_shows_in_history_with_source_database(
             text("UPDATE tasks SET status = 'in_progress' WHERE number = :n"), {"n": number}
         )
     engine.dispose()
-    shown = _json(demo("task", "show", number, "--json"))
+    shown = as_json(demo("task", "show", number, "--json"))
     assert shown["task"]["status"] == "in_progress"
     assert {
         "field": "status",
@@ -131,7 +84,7 @@ def test_plain_sql_change_shows_in_history_with_source_database(
 
 
 def test_task_lifecycle_and_errors(demo: Run) -> None:
-    created = _json(
+    created = as_json(
         demo(
             "task",
             "create",
@@ -150,7 +103,7 @@ def test_task_lifecycle_and_errors(demo: Run) -> None:
     assert created["task"]["planned_start"] == "2026-12-01T08:00:00+00:00"  # Warsaw is UTC+1
     assert not created["task"]["all_day"]
     demo("task", "update", number, "--status", "done", "--assignee", "anowak")
-    shown = _json(demo("task", "show", number, "--json"))
+    shown = as_json(demo("task", "show", number, "--json"))
     assert shown["task"]["status"] == "done" and shown["task"]["completed_at"]
     assert {h["field"] for h in shown["history"]} >= {
         "created",
@@ -172,9 +125,11 @@ def test_task_lifecycle_and_errors(demo: Run) -> None:
 
 
 def test_hidden_parent_through_the_cli(demo: Run) -> None:
-    tasks = _json(demo("--as", "kwojcik", "task", "list", "--search", "Ocena techniczna", "--json"))
+    tasks = as_json(
+        demo("--as", "kwojcik", "task", "list", "--search", "Ocena techniczna", "--json")
+    )
     assert len(tasks) == 1 and tasks[0]["parent"] is None
-    parents = _json(demo("task", "list", "--search", "Przetarg poufny", "--json"))
+    parents = as_json(demo("task", "list", "--search", "Przetarg poufny", "--json"))
     hidden = demo("--as", "kwojcik", "task", "show", parents[0]["number"], expect=3)
     assert "Przetarg" not in hidden.stderr + hidden.stdout
 
@@ -193,14 +148,14 @@ def test_employees_passwords_and_handover(demo: Run) -> None:
         "--group",
         "sprzedaz",
     )
-    generated = _json(demo("employee", "set-password", "jnowy", "--label", "iPhone", "--json"))
+    generated = as_json(demo("employee", "set-password", "jnowy", "--label", "iPhone", "--json"))
     assert len(generated["password"]) >= 24
     demo("employee", "set-password", "jnowy", "--password-stdin", stdin="bardzo-tajne-haslo\n")
-    moved = _json(demo("employee", "handover", "anowak", "jnowy", "--json"))
+    moved = as_json(demo("employee", "handover", "anowak", "jnowy", "--json"))
     assert moved["task_numbers"]
-    left = _json(demo("task", "list", "--assignee", "anowak", "--json"))
+    left = as_json(demo("task", "list", "--assignee", "anowak", "--json"))
     assert all(t["status"] in ("done", "cancelled") for t in left)
-    listed = {e["login"]: e for e in _json(demo("employee", "list", "--json"))}
+    listed = {e["login"]: e for e in as_json(demo("employee", "list", "--json"))}
     assert listed["anowak"]["substitute"] == "jnowy"
     assert demo("employee", "add", "jnowy", "--first-name", "J", "--last-name", "N", expect=2)
 
@@ -222,7 +177,7 @@ def test_customers_and_registers_from_the_cli(run: Run) -> None:
         "colour"
         in run("register", "add", "BAD", "--name", "x", "--colour", "zielony", expect=2).stderr
     )
-    customer = _json(
+    customer = as_json(
         run(
             "customer",
             "add",
@@ -246,7 +201,7 @@ def test_customers_and_registers_from_the_cli(run: Run) -> None:
         "--email",
         "lucja.sliwa@zabka.pl",
     )
-    (listed,) = _json(run("customer", "list", "--json"))
+    (listed,) = as_json(run("customer", "list", "--json"))
     assert listed["contacts"][0]["email"] == "lucja.sliwa@zabka.pl"
     assert (
         "tax_id" in run("customer", "add", "--name", "X", "--tax-id", "1234567890", expect=2).stderr
@@ -264,10 +219,10 @@ def test_config_error_is_one_line_with_key_and_source(run: Run, cli_env: dict[st
 
 
 def test_status_tells_when_the_schema_is_old(run: Run) -> None:
-    assert _json(run("db", "status", "--json", expect=1))["up_to_date"] is False
+    assert as_json(run("db", "status", "--json", expect=1))["up_to_date"] is False
     assert "run: hermes-groupware db upgrade" in run("task", "list", expect=2).stderr
     run("db", "upgrade")
-    assert _json(run("db", "status", "--json"))["up_to_date"] is True
+    assert as_json(run("db", "status", "--json"))["up_to_date"] is True
 
 
 def test_serve_stops_cleanly_on_sigterm(run: Run, cli_env: dict[str, str]) -> None:
@@ -282,7 +237,7 @@ def test_serve_stops_cleanly_on_sigterm(run: Run, cli_env: dict[str, str]) -> No
 
 
 def test_feed_life_cycle_from_the_cli(demo: Run) -> None:
-    created = _json(
+    created = as_json(
         demo(
             "feed",
             "create",
@@ -302,17 +257,17 @@ def test_feed_life_cycle_from_the_cli(demo: Run) -> None:
     assert link["https"].endswith(".ics")
     assert link["webcal"].startswith("webcal://")
     assert "cid=webcal%3A%2F%2F" in link["google"]
-    shown = _json(demo("feed", "show", feed_id, "--json"))
+    shown = as_json(demo("feed", "show", feed_id, "--json"))
     assert shown["links"] == [link]
-    rotated = _json(demo("feed", "rotate", feed_id, "--grace", "2", "--json"))
+    rotated = as_json(demo("feed", "rotate", feed_id, "--grace", "2", "--json"))
     assert rotated["links"][0] != link
-    assert len(_json(demo("feed", "show", feed_id, "--json"))["links"]) == 2
-    listed = _json(demo("feed", "list", "--json"))
+    assert len(as_json(demo("feed", "show", feed_id, "--json"))["links"]) == 2
+    listed = as_json(demo("feed", "list", "--json"))
     assert [f["scope_detail"] for f in listed] == ["REK"]
-    updated = _json(
+    updated = as_json(
         demo("feed", "update", feed_id, "--profile", "both", "--redaction", "busy", "--json")
     )
     assert (updated["feed"]["profile"], updated["feed"]["redaction"]) == ("both", "busy")
     demo("feed", "revoke", feed_id)
-    assert _json(demo("feed", "show", feed_id, "--json"))["links"] == []
+    assert as_json(demo("feed", "show", feed_id, "--json"))["links"] == []
     assert "scope" in demo("feed", "create", "--name", "x", "--owner", "admin", expect=2).stderr

@@ -34,5 +34,5 @@ def test_triggers_are_installed(migrated_engine: Engine) -> None:
                 )
             )
         found = {n for (n,) in names}
-    tables = ("tasks", "task_items", "custom_field_values")
+    tables = ("tasks", "task_items", "custom_field_values", "task_reminders")
     assert all(any(name.startswith(f"hermes_{t}_") for name in found) for t in tables)

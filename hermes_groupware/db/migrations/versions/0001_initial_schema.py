@@ -630,12 +630,16 @@ def upgrade() -> None:
         batch_op.create_index("ix_task_items_delegate", ["delegate_id", "kind"], unique=False)
         batch_op.create_index(batch_op.f("ix_task_items_task_id"), ["task_id"], unique=False)
     op.execute(sa.text("INSERT INTO journal_counter (id, last_seq) VALUES (1, 0)"))
-    for statement in triggers.create_statements(op.get_bind().dialect.name):
+    for statement in triggers.create_statements(
+        op.get_bind().dialect.name, triggers.JOURNALED_BEFORE_0006
+    ):
         op.execute(sa.text(statement))
 
 
 def downgrade() -> None:
-    for statement in triggers.drop_statements(op.get_bind().dialect.name):
+    for statement in triggers.drop_statements(
+        op.get_bind().dialect.name, triggers.JOURNALED_BEFORE_0006
+    ):
         op.execute(sa.text(statement))
     with op.batch_alter_table("task_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_task_items_task_id"))

@@ -1,0 +1,120 @@
+"""The mail roles of ``serve``: SMTP/LMTP listener, IMAP poller and the background worker.
+
+The worker retries stored messages that are still waiting (a crash, a failed try) and hands
+due outbound mail to the relay. None of them keeps state that correctness depends on: the
+queue is the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy.exc import OperationalError
+
+from hermes_groupware.config import Settings
+from hermes_groupware.db.session import Database
+from hermes_groupware.errors import ConfigError
+from mail_gateway.compose import check_templates
+from mail_gateway.errors import TemporaryFailure
+from mail_gateway.imap_poller import ImapPoller, ImapSettings
+from mail_gateway.intake import Intake
+from mail_gateway.notify import install_default_rules, notify_round
+from mail_gateway.outbox_sender import send_due
+from mail_gateway.reminder_mail import send_reminders
+from mail_gateway.sms import settings_problems
+from mail_gateway.smtp_server import GatewayController, GatewayHandler
+
+log = logging.getLogger(__name__)
+
+
+class MailService:
+    """Starts and stops the mail roles configured in ``[smtp_in]`` and ``[imap_in]``."""
+
+    def __init__(self, settings: Settings, db: Database, *, worker_seconds: float = 30) -> None:
+        self.settings = settings
+        self.db = db
+        self.intake = Intake(db, settings)
+        self.worker_seconds = min(worker_seconds, settings.notifications.interval_seconds)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.controller: GatewayController | None = None
+        self.poller: ImapPoller | None = None
+
+    def start(self) -> list[str]:
+        """Start what is enabled; returns a line per role for the ready message.
+
+        Raises:
+            ConfigError: an ``[sms]`` setting the provider cannot work with.
+        """
+        for key, problem in settings_problems(self.settings.sms):
+            raise ConfigError(f"[sms] {key}", "configuration", problem)
+        check_templates()
+        started = []
+        smtp = self.settings.smtp_in
+        if smtp.enabled:
+            handler = GatewayHandler(self.intake, self.db, lmtp=smtp.lmtp)
+            self.controller = GatewayController(
+                handler,
+                host=smtp.host,
+                port=smtp.port,
+                max_bytes=self.settings.mail.max_message_bytes,
+            )
+            self.controller.start()
+            started.append(f"{'lmtp' if smtp.lmtp else 'smtp'}://{smtp.host}:{smtp.port}")
+        imap = self.settings.imap_in
+        if imap.enabled:
+            self.poller = ImapPoller(
+                ImapSettings(
+                    host=imap.host,
+                    port=imap.port,
+                    security=imap.security,
+                    username=imap.username,
+                    password=imap.password or "",
+                    folder=imap.folder,
+                    processed_folder=imap.processed_folder,
+                    idle_seconds=imap.idle_seconds,
+                    sweep_seconds=imap.sweep_seconds,
+                    max_message_bytes=self.settings.mail.max_message_bytes,
+                ),
+                self.intake.receive,
+            )
+            self._spawn("imap", self.poller.run_forever)
+            started.append(f"imap://{imap.username}@{imap.host}:{imap.port}/{imap.folder}")
+        install_default_rules(self.db, self.settings)
+        self._spawn("mail-worker", self._work)
+        return started
+
+    def stop(self) -> None:
+        """Stop accepting, finish the message in hand, join the threads."""
+        self._stop.set()
+        if self.controller is not None:
+            self.controller.stop()
+        if self.poller is not None:
+            self.poller.stop()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def run_worker_once(self) -> None:
+        """One round of the background work (also used by tests)."""
+        try:
+            self.intake.process_pending()
+            notify_round(self.db, self.settings)
+            send_reminders(self.db, self.settings)  # queued before sending: out this round
+            send_due(self.db, self.settings.smtp_out, self.settings.sms)
+        except (TemporaryFailure, OperationalError) as exc:
+            log.warning("mail worker: %s", exc)
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_worker_once()
+            except Exception:  # the worker must survive a bad round and try again
+                log.exception("mail worker round failed")
+            self._stop.wait(self.worker_seconds)
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)

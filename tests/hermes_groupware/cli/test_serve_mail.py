@@ -1,0 +1,111 @@
+"""``serve`` with the SMTP listener, killed with SIGKILL mid-flow and restarted.
+
+An MTA retries every message that did not get its ``250``; after the restart every message
+must be there exactly once: nothing acknowledged lost, nothing doubled.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import subprocess
+import threading
+import time
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from tests.hermes_groupware.cli.conftest import SCRIPT, Run, as_json
+
+MESSAGES = 30
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _mail(n: int) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"klient{n}@awaria.pl"
+    msg["To"] = "reklamacje@firma.pl"
+    msg["Subject"] = f"Awaria {n}"
+    msg["Message-ID"] = make_msgid(domain="awaria.pl")
+    msg.set_content(f"Zgłoszenie numer {n}.")
+    return msg.as_bytes()
+
+
+def _send(port: int, raw: bytes) -> bool:
+    """One MTA delivery attempt: True only on 250 after DATA."""
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.sendmail("mta@firma.pl", ["reklamacje@firma.pl"], raw)
+    except (OSError, smtplib.SMTPException):
+        return False
+    return True
+
+
+def _start(env: dict[str, str]) -> subprocess.Popen[str]:
+    server = subprocess.Popen(
+        [SCRIPT, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert server.stdout is not None
+    assert server.stdout.readline().startswith("ready http://")
+    return server
+
+
+def _end(server: subprocess.Popen[str], *, kill: bool) -> None:
+    if server.poll() is None:
+        server.kill() if kill else server.terminate()
+    server.wait(timeout=20)
+    assert server.stdout is not None
+    server.stdout.close()
+
+
+def test_sigkill_mid_flow_loses_and_doubles_nothing(demo: Run, cli_env: dict[str, str]) -> None:
+    port = _free_port()
+    cli_env.update(
+        HERMES_HTTP_PORT=str(_free_port()),
+        HERMES_SMTP_IN_ENABLED="true",
+        HERMES_SMTP_IN_PORT=str(port),
+        HERMES_SMTP_IN_LMTP="false",
+        HERMES_SMTP_OUT_PORT=str(_free_port()),  # nobody listens: acknowledgements stay queued
+        HERMES_MAIL_NEW_TASKS_PER_SENDER_PER_HOUR="100",
+    )
+    messages = {n: _mail(n) for n in range(MESSAGES)}
+    acknowledged: set[int] = set()
+    server = _start(cli_env)
+    try:
+
+        def mta() -> None:
+            for n, raw in messages.items():
+                if _send(port, raw):
+                    acknowledged.add(n)
+
+        sender = threading.Thread(target=mta)
+        sender.start()
+        deadline = time.monotonic() + 60
+        while len(acknowledged) < MESSAGES // 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.kill()  # SIGKILL: no cleanup, transactions cut wherever they are
+        sender.join(timeout=60)
+    finally:
+        _end(server, kill=True)
+    assert MESSAGES // 3 <= len(acknowledged) < MESSAGES
+
+    server = _start(cli_env)
+    try:
+        for n, raw in messages.items():  # the MTA retries whatever had no 250
+            if n not in acknowledged:
+                assert _send(port, raw), f"message {n} refused after the restart"
+        demo("mail", "process")  # anything stored but unprocessed when the process died
+    finally:
+        _end(server, kill=False)
+
+    subjects = [t["subject"] for t in as_json(demo("task", "list", "--register", "REK", "--json"))]
+    for n in range(MESSAGES):
+        assert subjects.count(f"Awaria {n}") == 1, n
+    defaults = {r["event"] for r in as_json(demo("rule", "list", "--json"))}
+    assert defaults == {"assigned", "mail-note", "overdue"}  # installed by the first start
+    inbound = as_json(demo("mail", "list", "--json"))
+    assert {m["status"] for m in inbound if (m["subject"] or "").startswith("Awaria")} == {"posted"}
