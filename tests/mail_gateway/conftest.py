@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import socket
 from collections.abc import Iterator
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from hermes_groupware import demo
+from hermes_groupware.config import SmtpOutSettings
 from hermes_groupware.db.session import Actor, Database
 from hermes_groupware.filestore import FileStore
 from hermes_groupware.models.enums import Source
@@ -14,6 +18,7 @@ from mail_gateway.imap_poller import ImapSettings
 from tests.conftest import DatabaseFactory, migrated
 from tests.mail_gateway.dovecot import Dovecot, MailUser, require_dovecot
 from tests.mail_gateway.gateway import Gateway, settings_for
+from tests.mail_gateway.relay import Relay
 
 # --- IMAP poller: a real Dovecot ---------------------------------------------------------
 # One server for the session (startup ~0.1 s, but stop ~1 s); every test gets its own user,
@@ -91,3 +96,21 @@ def gateway(
         yield Gateway(database, settings_for(url, tmp))
     finally:
         engine.dispose()
+
+
+# --- a real SMTP relay for the outbox -----------------------------------------------------
+
+
+@pytest.fixture
+def relay() -> Iterator[tuple[Relay, SmtpOutSettings]]:
+    """An aiosmtpd relay on a free loopback port and the ``[smtp_out]`` settings to reach it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    handler = Relay()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, dataclasses.replace(SmtpOutSettings(), port=port, timeout_seconds=5)
+    finally:
+        controller.stop()

@@ -6,10 +6,7 @@ import dataclasses
 import datetime as dt
 import socket
 import threading
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 from freezegun import freeze_time
 from sqlalchemy import select
@@ -21,33 +18,7 @@ from hermes_groupware.services import mailbox
 from mail_gateway.addresses import new_message_id
 from mail_gateway.outbox_sender import send_due
 from tests.mail_gateway.gateway import Gateway
-
-
-class Relay:
-    """Records what it receives; ``answer`` decides the reply to DATA."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-        self.answer = "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.answer.startswith("250"):
-            self.received.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
-        return self.answer
-
-
-@pytest.fixture
-def relay() -> Iterator[tuple[Relay, SmtpOutSettings]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    handler = Relay()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, dataclasses.replace(SmtpOutSettings(), port=port, timeout_seconds=5)
-    finally:
-        controller.stop()
+from tests.mail_gateway.relay import Relay
 
 
 def _queue(gateway: Gateway, recipient: str) -> str:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import socket
 import threading
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
-import pytest
-from aiosmtpd.controller import Controller
 from freezegun import freeze_time
 from sqlalchemy import select
 
@@ -26,7 +22,7 @@ from hermes_groupware.services.reminders import ReminderSpec
 from mail_gateway.reminder_mail import send_reminders
 from mail_gateway.service import MailService
 from tests.mail_gateway.gateway import Gateway
-from tests.mail_gateway.test_outbox_sender import Relay
+from tests.mail_gateway.relay import Relay
 
 DUE = dt.datetime(2026, 12, 4, 15, 0, tzinfo=dt.UTC)
 
@@ -92,20 +88,6 @@ def test_an_email_reminder_fires_once_at_its_time(gateway: Gateway) -> None:
     assert f"Przypomnienie: {number}" in text and "Przygotuj wycenę" in text
     assert "Termin: 2026-12-04 16:00" in text  # in the employee's zone (Warsaw)
     assert "Przygotuj wycenę" in html.get_content()
-
-
-@pytest.fixture
-def relay() -> Iterator[tuple[Relay, SmtpOutSettings]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    handler = Relay()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, dataclasses.replace(SmtpOutSettings(), port=port, timeout_seconds=5)
-    finally:
-        controller.stop()
 
 
 def test_the_worker_run_twice_sends_a_reminder_once(
