@@ -9,6 +9,7 @@ message dead and the address as bouncing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import smtplib
 import ssl
@@ -141,16 +142,15 @@ class _RelayConnection:
 
     def _open(self) -> smtplib.SMTP:
         relay = self.settings
-        context = ssl.create_default_context()
         timeout = relay.timeout_seconds
         smtp = (
-            smtplib.SMTP_SSL(relay.host, relay.port, timeout=timeout, context=context)
+            smtplib.SMTP_SSL(relay.host, relay.port, timeout=timeout, context=_tls_context())
             if relay.security == "tls"
             else smtplib.SMTP(relay.host, relay.port, timeout=timeout)
         )
         try:
             if relay.security == "starttls":
-                smtp.starttls(context=context)
+                smtp.starttls(context=_tls_context())
             if relay.user:
                 smtp.login(relay.user, relay.password or "")
         except BaseException:
@@ -158,6 +158,12 @@ class _RelayConnection:
             raise
         self.smtp = smtp
         return smtp
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Verified TLS to the relay; built once (loading the CA store takes tens of ms)."""
+    return ssl.create_default_context()
 
 
 def _envelope_sender(raw: bytes) -> str:

@@ -244,7 +244,7 @@ def install_defaults(uow: UnitOfWork, lines: Sequence[RuleLine]) -> int:
 
 
 def journal_notices(
-    uow: UnitOfWork, zone: ZoneInfo, *, quiet_seconds: int = 0, limit: int = 500
+    uow: UnitOfWork, zone: ZoneInfo, *, quiet_seconds: int = 0, limit: int = 200
 ) -> tuple[list[Notice], int]:
     """Notices for the journal entries after the cursor (locked), and the seq to advance to.
 
