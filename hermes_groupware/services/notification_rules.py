@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -268,11 +268,11 @@ def journal_notices(
     rules = [r for r in _active_rules(session) if not NotificationEvent(r.event).is_timed]
     notices: list[Notice] = []
     if rules:
-        today = now.astimezone(zone).date()
+        evaluation = _Round(session, rules, now.astimezone(zone).date())
         history = _history_by_seq(session, [e.seq for e in entries])
         for entry in entries:
             for found in _events(session, entry, history.get(entry.seq, [])):
-                notices += _notices_for(session, rules, entry, found, today)
+                notices += evaluation.notices(entry, found)
     return notices, entries[-1].seq
 
 
@@ -357,27 +357,37 @@ def _item_events(item: TaskItem | None) -> _Events:
     return [(event, (), item.id)] if event else []
 
 
-def _notices_for(
-    session: Session,
-    rules: list[NotificationRule],
-    entry: ChangeJournal,
-    found: tuple[NotificationEvent, tuple[tuple[str, str | None, str | None], ...], int | None],
-    today: dt.date,
-) -> list[Notice]:
-    event, changes, item_id = found
-    task = session.get(Task, entry.task_id)
-    if task is None:
-        return []
-    notices = []
-    for rule in rules:
-        if rule.event != event or not _in_scope(rule, task, changes):
-            continue
-        skip = None if rule.notify_actor else entry.actor_id
-        recipients = resolve(session, rule, task, skip_employee=skip, today=today)
-        if recipients:
-            details = {"changes": changes, "item_id": item_id, "actor_id": entry.actor_id}
-            notices.append(Notice.of(rule, task.id, recipients, **details))
-    return notices
+@dataclass
+class _Round:
+    """One evaluation round: its rules, its day, and the access checks it already made."""
+
+    session: Session
+    rules: list[NotificationRule]
+    today: dt.date
+    visible: dict[tuple[int, int], bool] = field(default_factory=dict)
+
+    def notices(
+        self,
+        entry: ChangeJournal,
+        found: tuple[NotificationEvent, tuple[tuple[str, str | None, str | None], ...], int | None],
+    ) -> list[Notice]:
+        """What the rules say about one event of one journal entry."""
+        event, changes, item_id = found
+        task = self.session.get(Task, entry.task_id)
+        if task is None:
+            return []
+        notices = []
+        for rule in self.rules:
+            if rule.event != event or not _in_scope(rule, task, changes):
+                continue
+            skip = None if rule.notify_actor else entry.actor_id
+            recipients = resolve(
+                self.session, rule, task, skip_employee=skip, today=self.today, visible=self.visible
+            )
+            if recipients:
+                details = {"changes": changes, "item_id": item_id, "actor_id": entry.actor_id}
+                notices.append(Notice.of(rule, task.id, recipients, **details))
+        return notices
 
 
 def _in_scope(
@@ -405,9 +415,12 @@ def resolve(
     *,
     skip_employee: int | None,
     today: dt.date,
+    visible: dict[tuple[int, int], bool] | None = None,
 ) -> list[Recipient]:
     """The rule's recipients for this task; employees who may not see the task are left out,
-    and outsiders hear nothing of private tasks."""
+    and outsiders hear nothing of private tasks. ``visible`` memoises the access check over
+    one evaluation round (the state is the same for all of it)."""
+    visible = {} if visible is None else visible
     employees: list[int] = []
     outside: list[Recipient] = []
     for spec in rule.recipients.split(","):
@@ -418,9 +431,10 @@ def resolve(
     for employee in session.scalars(
         select(Employee).where(Employee.id.in_(employees), Employee.is_active)
     ):
-        if employee.id == skip_employee or not access.can_see(
-            session, actor_for(employee), task.id
-        ):
+        key = (employee.id, task.id)
+        if key not in visible:
+            visible[key] = access.can_see(session, actor_for(employee), task.id)
+        if employee.id == skip_employee or not visible[key]:
             continue
         found[f"e{employee.id}"] = Recipient(
             "employee",
