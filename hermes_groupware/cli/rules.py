@@ -78,6 +78,9 @@ def _definition(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--register", metavar="CODE")
     parser.add_argument("--customer", type=int, metavar="ID")
     parser.add_argument("--priority", choices=[p.value for p in Priority])
+    parser.add_argument(
+        "--field", metavar="KEY=VALUE", help="only tasks whose custom field KEY has VALUE"
+    )
     parser.add_argument("--from", dest="from_status", choices=[s.value for s in TaskStatus])
     parser.add_argument("--to-status", choices=[s.value for s in TaskStatus])
     parser.add_argument("--lead", type=int, metavar="MINUTES", help="due-soon: how long before")
@@ -104,7 +107,17 @@ def _spec(args: argparse.Namespace) -> RuleSpec:
         lead_minutes=args.lead,
         at_local_time=args.at,
         notify_actor=args.notify_actor,
+        field=_field(args.field),
     )
+
+
+def _field(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    key, equals, value = text.partition("=")
+    if not equals:
+        raise InvalidInput("field", f"expected KEY=VALUE, got {text!r}")
+    return key, value
 
 
 def _view(rule: NotificationRule) -> dict[str, Any]:
@@ -121,6 +134,7 @@ def _view(rule: NotificationRule) -> dict[str, Any]:
         "to_status": rule.to_status,
         "lead_minutes": rule.lead_minutes,
         "at": rule.at_local_time,
+        "field": f"{rule.field_key}={rule.field_value}" if rule.field_key else None,
         "notify_actor": rule.notify_actor,
         "active": rule.is_active,
     }

@@ -35,6 +35,9 @@ class NotificationRule(Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
     lead_minutes: Mapped[int | None] = mapped_column(Integer)
+    # scope on a custom field (cecha) of the task: its key and the value it must have
+    field_key: Mapped[str | None] = mapped_column(String(64))
+    field_value: Mapped[str | None] = mapped_column(String(200))
     at_local_time: Mapped[str | None] = mapped_column(String(5))
     recipients: Mapped[str] = mapped_column(String(2000))
     channel: Mapped[NotificationChannel] = mapped_column(text_enum(NotificationChannel, 8))

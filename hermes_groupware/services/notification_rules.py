@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from hermes_groupware.db.session import Actor, UnitOfWork
 from hermes_groupware.db.upsert import insert_unless_present
@@ -26,6 +26,8 @@ from hermes_groupware.errors import InvalidInput, NotFound
 from hermes_groupware.models import (
     ChangeJournal,
     ContactPerson,
+    CustomFieldDefinition,
+    CustomFieldValue,
     Employee,
     Group,
     NotificationCursor,
@@ -75,6 +77,7 @@ class RuleSpec:
     lead_minutes: int | None = None
     at_local_time: str | None = None
     notify_actor: bool = False
+    field: tuple[str, str] | None = None  # custom field key and the value it must have
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,24 @@ def _apply(session: Session, rule: NotificationRule, spec: RuleSpec) -> None:
     rule.lead_minutes = spec.lead_minutes
     rule.at_local_time = spec.at_local_time
     rule.notify_actor = spec.notify_actor
+    rule.field_key, rule.field_value = _field_scope(session, spec, rule.register_id)
+
+
+def _field_scope(
+    session: Session, spec: RuleSpec, register_id: int | None
+) -> tuple[str | None, str | None]:
+    """A custom-field condition names a field that exists (in the rule's register, if any)."""
+    if spec.field is None:
+        return None, None
+    key, value = spec.field[0].strip(), spec.field[1].strip()
+    query = select(CustomFieldDefinition.id).where(CustomFieldDefinition.key == key)
+    if register_id is not None:
+        query = query.where(CustomFieldDefinition.register_id == register_id)
+    if not key or session.scalar(query.limit(1)) is None:
+        raise InvalidInput(
+            "field", f"no custom field {key!r}" + (" in that register" if register_id else "")
+        )
+    return key, value
 
 
 def install_defaults(uow: UnitOfWork, lines: Sequence[RuleLine]) -> int:
@@ -274,6 +295,33 @@ def journal_notices(
             for found in _events(session, entry, history.get(entry.seq, [])):
                 notices += evaluation.notices(entry, found)
     return notices, entries[-1].seq
+
+
+def _field_matches(rule: NotificationRule, task: Task) -> bool:
+    """The task's value of the rule's custom field, as text, equals the rule's (any case)."""
+    session = object_session(task)
+    if session is None:
+        return False
+    stored = session.scalars(
+        select(CustomFieldValue)
+        .join(CustomFieldDefinition, CustomFieldDefinition.id == CustomFieldValue.field_id)
+        .where(
+            CustomFieldValue.task_id == task.id,
+            CustomFieldDefinition.key == rule.field_key,
+            CustomFieldDefinition.register_id == task.register_id,
+        )
+    ).first()
+    return stored is not None and _as_text(stored).casefold() == (rule.field_value or "").casefold()
+
+
+def _as_text(value: CustomFieldValue) -> str:
+    if value.value_text is not None:
+        return value.value_text
+    if value.value_number is not None:
+        return format(value.value_number.normalize(), "f")
+    if value.value_date is not None:
+        return value.value_date.isoformat()
+    return "" if value.value_bool is None else str(value.value_bool).lower()
 
 
 def _settled(entries: list[ChangeJournal], now: dt.datetime, quiet: int) -> list[ChangeJournal]:
@@ -401,6 +449,8 @@ def _in_scope(
         return False
     status = {name: (old, new) for name, old, new in changes}.get("status")
     if rule.from_status and (status is None or status[0] != rule.from_status):
+        return False
+    if rule.field_key is not None and not _field_matches(rule, task):
         return False
     return not (rule.to_status and (status is None or status[1] != rule.to_status))
 

@@ -16,12 +16,13 @@ from sqlalchemy import delete, select, text
 from hermes_groupware.errors import InvalidInput
 from hermes_groupware.models import NotificationRule, OutboundMessage
 from hermes_groupware.models.enums import (
+    FieldType,
     InboundStatus,
     NotificationEvent,
     TaskStatus,
     Visibility,
 )
-from hermes_groupware.services import absences, notification_rules, tasks
+from hermes_groupware.services import absences, custom_fields, notification_rules, tasks
 from hermes_groupware.services.directory import actor_for
 from hermes_groupware.services.notification_rules import RuleSpec
 from mail_gateway.notify import notify_round
@@ -274,3 +275,38 @@ def test_five_notifications_on_a_task_are_one_conversation(gateway: Gateway, rul
     roots = {base64.b64decode(str(m["Thread-Index"]))[:22] for m in mails}
     assert len(roots) == 1  # Outlook's conversation id: the same 22-byte root block
     assert len({str(m["Reply-To"]) for m in mails}) == 1  # one signed address per recipient
+
+
+def test_a_custom_field_condition_narrows_a_rule(gateway: Gateway, rules: None) -> None:
+    with gateway.uow() as uow:
+        custom_fields.define_field(
+            uow, "SER", key="kanal_zgloszenia", label="Kanał", field_type=FieldType.TEXT
+        )
+    with gateway.uow() as uow, pytest.raises(InvalidInput, match="no custom field"):
+        notification_rules.add_rule(
+            uow,
+            RuleSpec(
+                "x",
+                NotificationEvent.STATUS_CHANGED,
+                ("assignee",),
+                register="REK",
+                field=("kanal_zgloszenia", "sklep"),
+            ),
+        )
+    _rule(
+        gateway,
+        NotificationEvent.STATUS_CHANGED,
+        "assignee",
+        register="SER",
+        field=("kanal_zgloszenia", "Sklep"),
+    )
+    shop, online = gateway.task_of("pwisniewski", "SER"), gateway.task_of("pwisniewski", "SER")
+    with gateway.uow() as uow:
+        custom_fields.set_values(uow, shop.id, {"kanal_zgloszenia": "sklep"})
+        custom_fields.set_values(uow, online.id, {"kanal_zgloszenia": "online"})
+    with gateway.uow() as uow:
+        tasks.set_status(uow, shop.id, TaskStatus.WAITING)
+        tasks.set_status(uow, online.id, TaskStatus.WAITING)
+    notify_round(gateway.database, gateway.settings)
+    assert len(_queued(gateway, shop.id)) == 1
+    assert _queued(gateway, online.id) == []

@@ -66,6 +66,8 @@ def upgrade() -> None:
         sa.Column("from_status", sa.String(length=20), nullable=True),
         sa.Column("to_status", sa.String(length=20), nullable=True),
         sa.Column("lead_minutes", sa.Integer(), nullable=True),
+        sa.Column("field_key", sa.String(length=64), nullable=True),
+        sa.Column("field_value", sa.String(length=200), nullable=True),
         sa.Column("at_local_time", sa.String(length=5), nullable=True),
         sa.Column("recipients", sa.String(length=2000), nullable=False),
         sa.Column(
