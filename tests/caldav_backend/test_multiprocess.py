@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import http.client
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,16 +21,11 @@ from hermes_groupware.filestore import FileStore
 from hermes_groupware.models import CalendarObject
 from hermes_groupware.models.enums import Source
 from tests.conftest import ON_POSTGRESQL, DatabaseFactory, migrated
+from tests.ports import free_port
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRESQL, reason="needs PostgreSQL (HERMES_DATABASE_URL)")
 SCRIPT = str(Path(sys.executable).with_name("hermes-groupware"))
 AUTH = "Basic " + base64.b64encode(f"jkowalski:{demo.DEMO_APP_PASSWORD}".encode()).decode()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +40,7 @@ def two_servers(
         demo.load(uow, tasks=20, seed=5, demo_mode=True)
     config = tmp / "config.toml"
     config.write_text('[server]\ndemo = true\n[logging]\nlevel = "WARNING"\n', encoding="utf-8")
-    ports, processes = [_free_port(), _free_port()], []
+    ports, processes = [free_port(), free_port()], []
     for port in ports:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HERMES_")}
         env.update(HERMES_CONFIG=str(config), HERMES_DATABASE_URL=url, HERMES_HTTP_PORT=str(port))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +18,7 @@ from tests.conftest import DatabaseFactory, migrated
 from tests.mail_gateway.dovecot import Dovecot, MailUser, require_dovecot
 from tests.mail_gateway.gateway import Gateway, settings_for
 from tests.mail_gateway.relay import Relay
+from tests.ports import free_port
 
 # --- IMAP poller: a real Dovecot ---------------------------------------------------------
 # One server for the session (startup ~0.1 s, but stop ~1 s); every test gets its own user,
@@ -104,9 +104,7 @@ def gateway(
 @pytest.fixture
 def relay() -> Iterator[tuple[Relay, SmtpOutSettings]]:
     """An aiosmtpd relay on a free loopback port and the ``[smtp_out]`` settings to reach it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     handler = Relay()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()

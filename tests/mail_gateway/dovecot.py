@@ -33,6 +33,8 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
+from tests.ports import free_port
+
 DOVECOT_BINARY = Path(shutil.which("dovecot") or "/usr/sbin/dovecot")
 MISSING_MESSAGE = "Dovecot not installed; .ci/run installs dovecot-imapd"
 POOL_SIZE = 64
@@ -51,12 +53,6 @@ def require_dovecot() -> None:
 class MailUser:
     name: str
     password: str
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _identities() -> tuple[str, str, int, int]:
@@ -169,7 +165,7 @@ class Dovecot:
     def __init__(self, *, extra_config: str = "") -> None:
         self.root = Path(tempfile.mkdtemp(prefix="hermes-dovecot-"))
         self.root.chmod(0o755)  # the dovecot/nobody users must reach the files below
-        self.port = _free_port()
+        self.port = free_port()
         internal, login, self._mail_uid, self._mail_gid = _identities()
         mail = self.root / "mail"
         mail.mkdir()

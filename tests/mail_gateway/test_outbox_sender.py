@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import socket
 import threading
 
 from aiosmtpd.controller import Controller
@@ -19,6 +18,7 @@ from mail_gateway.addresses import new_message_id
 from mail_gateway.outbox_sender import send_due
 from tests.mail_gateway.gateway import Gateway
 from tests.mail_gateway.relay import Relay
+from tests.ports import free_port
 
 
 def _queue(gateway: Gateway, recipient: str) -> str:
@@ -131,9 +131,7 @@ def test_two_workers_send_each_message_once(
 
 
 def test_mail_waits_while_the_relay_is_down_and_goes_once_it_is_back(gateway: Gateway) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     settings = dataclasses.replace(SmtpOutSettings(), port=port, timeout_seconds=5)
     with freeze_time("2026-11-30 12:00:00"):
         message_id = _queue(gateway, "czeka@klient.pl")

@@ -17,18 +17,13 @@ from hermes_groupware.models import InboundMessage
 from mail_gateway.intake import Intake
 from mail_gateway.smtp_server import GatewayController, GatewayHandler
 from tests.mail_gateway.gateway import Gateway, message
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.ports import free_port
 
 
 @pytest.fixture
 def listener(gateway: Gateway, request: pytest.FixtureRequest) -> Iterator[tuple[int, bool]]:
     lmtp = bool(getattr(request, "param", False))
-    port = _free_port()
+    port = free_port()
     handler = GatewayHandler(gateway.intake, gateway.database, lmtp=lmtp)
     controller = GatewayController(handler, host="127.0.0.1", port=port, max_bytes=1 << 20)
     controller.start()
@@ -117,7 +112,7 @@ def test_an_unavailable_database_answers_451(gateway: Gateway, tmp_path: Path) -
     database = Database(broken, FileStore(tmp_path / "files", 1 << 20))
     intake = Intake(database, dataclasses.replace(gateway.settings))
     handler = GatewayHandler(intake, database, lmtp=False)
-    port = _free_port()
+    port = free_port()
     controller = GatewayController(handler, host="127.0.0.1", port=port, max_bytes=1 << 20)
     controller.start()
     try:

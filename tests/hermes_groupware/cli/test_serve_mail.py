@@ -7,7 +7,6 @@ must be there exactly once: nothing acknowledged lost, nothing doubled.
 from __future__ import annotations
 
 import smtplib
-import socket
 import subprocess
 import threading
 import time
@@ -15,14 +14,9 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from tests.hermes_groupware.cli.conftest import SCRIPT, Run, as_json
+from tests.ports import free_port
 
 MESSAGES = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _mail(n: int) -> bytes:
@@ -63,13 +57,13 @@ def _end(server: subprocess.Popen[str], *, kill: bool) -> None:
 
 
 def test_sigkill_mid_flow_loses_and_doubles_nothing(demo: Run, cli_env: dict[str, str]) -> None:
-    port = _free_port()
+    port = free_port()
     cli_env.update(
-        HERMES_HTTP_PORT=str(_free_port()),
+        HERMES_HTTP_PORT=str(free_port()),
         HERMES_SMTP_IN_ENABLED="true",
         HERMES_SMTP_IN_PORT=str(port),
         HERMES_SMTP_IN_LMTP="false",
-        HERMES_SMTP_OUT_PORT=str(_free_port()),  # nobody listens: acknowledgements stay queued
+        HERMES_SMTP_OUT_PORT=str(free_port()),  # nobody listens: acknowledgements stay queued
         HERMES_MAIL_NEW_TASKS_PER_SENDER_PER_HOUR="100",
     )
     messages = {n: _mail(n) for n in range(MESSAGES)}
