@@ -41,7 +41,6 @@ import shlex
 import shutil
 import signal
 import smtplib
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,6 +53,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from bench_postgres import free_port, fresh_database, pg_reachable
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_STAMP = time.strftime("%Y%m%d-%H%M%S")
@@ -241,51 +242,6 @@ def bench_settings(url: str, tmp: Path) -> Any:
         mail=dataclasses.replace(base.mail, domain=DOMAIN, authserv_id=AUTHSERV),
         notifications=dataclasses.replace(base.notifications, batch_seconds=0),
     )
-
-
-def pg_reachable(admin_url: str) -> str | None:
-    """The server's version when we can connect to it, else None."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(admin_url, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as conn:
-            return str(conn.execute(text("SHOW server_version")).scalar())
-    except Exception as exc:  # any reason not to use it: refused, auth, missing driver
-        log(f"PostgreSQL at {admin_url} not usable: {type(exc).__name__}: {exc}"[:300])
-        return None
-    finally:
-        engine.dispose()
-
-
-def pg_admin(admin_url: str, statement: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
-@contextlib.contextmanager
-def fresh_database(dialect: str, args: argparse.Namespace, tmp: Path) -> Iterator[str]:
-    """The URL of a new, empty database; dropped (PostgreSQL) at the end unless ``--keep``."""
-    from sqlalchemy import make_url
-
-    if dialect == "sqlite":
-        yield f"sqlite:///{tmp / 'hermes.db'}"
-        return
-    name = f"hermes_bench_{time.strftime('%Y%m%d%H%M%S')}_{os.getpid()}"
-    pg_admin(args.postgres_url, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        if args.keep:
-            log(f"kept PostgreSQL database {name}")
-        else:
-            pg_admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def system_uow(db: Any) -> contextlib.AbstractContextManager[Any]:
@@ -734,12 +690,6 @@ def check_sent(db: Any, count: int, label: str) -> None:
         raise BenchError(f"{label}: outbox by status {by_status}, expected {count} sent")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Sink:
     """An aiosmtpd relay sink in its own process (a relay is another process, and this one's
     GIL should not slow it down); it writes the Message-ID and recipients of every message it
@@ -956,7 +906,7 @@ def bench_dialect(dialect: str, args: argparse.Namespace, server: str) -> Dialec
     result = DialectResult(dialect, server)
     tmp = Path(tempfile.mkdtemp(prefix=f"{dialect}-", dir=args.workdir))
     try:
-        with fresh_database(dialect, args, tmp) as url:
+        with fresh_database(dialect, args.postgres_url, tmp, keep=args.keep, log=log) as url:
             measure_dialect(result, args, url, tmp)
     finally:
         if not args.keep:
@@ -1267,7 +1217,7 @@ def run_all(args: argparse.Namespace, started: float) -> int:
     notes = []
     if args.skip_postgres:
         notes.append("PostgreSQL: skipped (--skip-postgres)")
-    elif (pg_version := pg_reachable(args.postgres_url)) is None:
+    elif (pg_version := pg_reachable(args.postgres_url, log)) is None:
         notes.append(f"PostgreSQL: skipped, {args.postgres_url} is not reachable")
     else:
         plan.append(("postgresql", f"PostgreSQL {pg_version}"))
