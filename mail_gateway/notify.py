@@ -22,6 +22,7 @@ from hermes_groupware.models.enums import NotificationChannel, NotificationEvent
 from hermes_groupware.rule_syntax import parse_rule_line
 from hermes_groupware.services import mailbox, notification_rules
 from hermes_groupware.services.notification_rules import Notice, Recipient
+from hermes_groupware.services.task_views import local_text
 from mail_gateway import imip, invitations
 from mail_gateway.addresses import RecipientKind, new_message_id
 from mail_gateway.compose import one_line, templates
@@ -235,7 +236,7 @@ def _context(
         "customer": customer.name if customer else None,
         "responsible": responsible.full_name if responsible else "—",
         "status": _STATUS[task.status.value][0 if pl else 1],
-        "due": _when(task.due, task.all_day, zone),
+        "due": local_text(task.due, task.all_day, zone),
         "overdue": overdue,
         "changes": [_change(uow, c, pl, zone) for c in _merged_changes(notices)],
         "notes": [(i.sender, i.body) for i in items if i is not None and i.body],
@@ -275,11 +276,5 @@ def _value(uow: UnitOfWork, name: str, value: str | None, pl: bool, zone: ZoneIn
             when = dt.datetime.fromisoformat(value)
         except ValueError:
             return value
-        return _when(when if when.tzinfo else when.replace(tzinfo=dt.UTC), False, zone)
+        return local_text(when if when.tzinfo else when.replace(tzinfo=dt.UTC), False, zone)
     return value
-
-
-def _when(value: dt.datetime | None, all_day: bool, zone: ZoneInfo) -> str | None:
-    if value is None:
-        return None
-    return value.date().isoformat() if all_day else f"{value.astimezone(zone):%Y-%m-%d %H:%M}"

@@ -8,7 +8,6 @@ with the task's other mail (:mod:`mail_gateway.task_mail`) and a reply becomes a
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +18,7 @@ from hermes_groupware.models.enums import Source
 from hermes_groupware.models.reminder import ReminderChannel
 from hermes_groupware.services import mailbox, reminders
 from hermes_groupware.services.reminders import DueReminder
+from hermes_groupware.services.task_views import local_text
 from mail_gateway.addresses import RecipientKind, new_message_id
 from mail_gateway.compose import one_line, templates
 from mail_gateway.processing import GatewayConfig
@@ -98,15 +98,9 @@ def _context(
         "register": f"{register.code} · {register.name}",
         "colour": register.colour,
         "customer": customer.name if customer else None,
-        "start": _when(task.planned_start, task.all_day, zone),
-        "due": _when(task.due, task.all_day, zone),
+        "start": local_text(task.planned_start, task.all_day, zone),
+        "due": local_text(task.due, task.all_day, zone),
         "overdue": task.is_overdue(uow.now()),
         "set_by": set_by.full_name if set_by and set_by.id != due.employee_id else None,
         "reminder_id": due.reminder_id,
     }
-
-
-def _when(value: dt.datetime | None, all_day: bool, zone: ZoneInfo) -> str | None:
-    if value is None:
-        return None
-    return value.date().isoformat() if all_day else f"{value.astimezone(zone):%Y-%m-%d %H:%M}"

@@ -17,7 +17,7 @@ from hermes_groupware.models.enums import DelegationMode, Priority, TaskStatus
 from hermes_groupware.services import delegation, items, task_views, tasks
 from hermes_groupware.services.access import readable_task_id
 from hermes_groupware.services.lookups import employee_by_login, register_by_code
-from hermes_groupware.services.task_views import TaskDetail, TaskFilter
+from hermes_groupware.services.task_views import TaskDetail, TaskFilter, local_text
 
 _STATUSES = [s.value for s in TaskStatus]
 _PRIORITIES = [p.value for p in Priority]
@@ -273,10 +273,7 @@ def _delegate(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 
 def _when(value: dt.datetime | None, all_day: bool, zone: ZoneInfo) -> str:
-    """Dates as dates, times in the local zone: what people read on a task list."""
-    if value is None:
-        return "-"
-    return value.date().isoformat() if all_day else f"{value.astimezone(zone):%Y-%m-%d %H:%M}"
+    return local_text(value, all_day, zone) or "-"
 
 
 def _print_detail(

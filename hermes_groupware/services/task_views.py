@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session, aliased
@@ -114,6 +115,13 @@ class TaskDetail:
     delegations: list[ItemView] = field(default_factory=list)
     subtasks: list[TaskSummary] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
+
+
+def local_text(value: dt.datetime | None, all_day: bool, zone: ZoneInfo) -> str | None:
+    """A task date as people read it: a date for all-day tasks, else a time in their zone."""
+    if value is None:
+        return None
+    return value.date().isoformat() if all_day else f"{value.astimezone(zone):%Y-%m-%d %H:%M}"
 
 
 def _summary_query() -> Select[Task, str, str, str]:
