@@ -184,6 +184,19 @@ class NotificationsSettings:
 
 
 @dataclass(frozen=True)
+class ReportsSettings:
+    """Scheduled reports: the scheduler's pace, catching up after downtime, sizes."""
+
+    enabled: bool = True
+    tick_seconds: int = 30
+    grace_minutes: int = 720
+    lease_seconds: int = 600
+    max_attempts: int = 3
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    body_rows: int = 50
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     """Log level and format."""
 
@@ -207,6 +220,7 @@ class Settings:
     smtp_out: SmtpOutSettings = field(default_factory=SmtpOutSettings)
     notifications: NotificationsSettings = field(default_factory=NotificationsSettings)
     sms: SmsSettings = field(default_factory=SmsSettings)
+    reports: ReportsSettings = field(default_factory=ReportsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     base_dir: Path = field(default_factory=Path.cwd)
 
@@ -382,6 +396,7 @@ def _validate(settings: Settings, values: dict[str, dict[str, tuple[Any, str]]],
         )
     _validate_mail(settings, source)
     _validate_rules(settings, source)
+    _validate_reports(settings, source)
     if not settings.database.url.startswith(("sqlite", "postgresql")):
         raise ConfigError(
             "[database] url", source("database", "url"), "only sqlite and postgresql are supported"
@@ -395,6 +410,14 @@ def _validate_rules(settings: Settings, source: Any) -> None:
         except ValueError as exc:
             key = "[notifications] default_rules"
             raise ConfigError(key, source("notifications", "default_rules"), str(exc)) from exc
+
+
+def _validate_reports(settings: Settings, source: Any) -> None:
+    minimum = {"tick_seconds": 1, "grace_minutes": 0, "lease_seconds": 30, "max_attempts": 1}
+    minimum |= {"max_attachment_bytes": 1024, "body_rows": 1}
+    for key, least in minimum.items():
+        if getattr(settings.reports, key) < least:
+            raise ConfigError(f"[reports] {key}", source("reports", key), f"expected >= {least}")
 
 
 _RELAY_SECURITY = ("none", "starttls", "tls")

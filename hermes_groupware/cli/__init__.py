@@ -22,8 +22,10 @@ from hermes_groupware.cli import (
     mail,
     registers,
     rules,
+    schedules,
     serve,
     tasks,
+    views,
 )
 from hermes_groupware.cli.context import CommandContext
 from hermes_groupware.errors import (
@@ -45,7 +47,7 @@ EXIT_CODES: dict[type[HermesError], int] = {
     Conflict: 5,
 }
 EX_TEMPFAIL = 75
-_GROUPS = (db, employees, registers, customers, tasks, feeds, mail, rules, serve)
+_GROUPS = (db, employees, registers, customers, tasks, views, feeds, mail, rules, schedules, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

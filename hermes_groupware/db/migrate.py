@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from hermes_groupware.errors import SchemaOutdated
 
@@ -26,9 +28,34 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema (tables and triggers) to ``revision``."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with _foreign_keys_deferred(engine) as connection, connection.begin():
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@contextmanager
+def _foreign_keys_deferred(engine: Engine) -> Iterator[Connection]:
+    """A connection for migrating; on SQLite with foreign keys off while the schema changes.
+
+    A batch migration rebuilds a table by copy, drop and rename; with foreign keys on, the drop
+    would cascade into the tables that reference it (feed tokens of a rebuilt ``feeds``). This
+    is SQLite's documented procedure for such changes: keys off outside the transaction, then
+    ``foreign_key_check`` before they are turned on again.
+    """
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            yield connection
+            return
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys=OFF")  # no transaction is open: it takes effect
+        try:
+            yield connection
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 def current_revision(engine: Engine) -> str | None:

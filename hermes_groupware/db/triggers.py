@@ -37,6 +37,10 @@ TASK_HISTORY_FIELDS = (
     "customer_id",
     "contact_id",
     "visibility",
+    "opportunity_value",
+    "opportunity_probability",
+    "opportunity_stage",
+    "opportunity_expected_close",
 )
 _TIMESTAMP_FIELDS = {"planned_start", "due", "completed_at"}
 _JOURNAL_COLUMNS = (

@@ -27,6 +27,14 @@ from hermes_groupware.models.notification import (
 )
 from hermes_groupware.models.register import Register, RegisterCounter, RegisterPermission
 from hermes_groupware.models.reminder import TaskReminder, TaskReminderFiring
+from hermes_groupware.models.report import (
+    ReportRecipient,
+    ReportRun,
+    ReportSchedule,
+    ReportUnsubscription,
+    SavedView,
+    saved_view_groups,
+)
 from hermes_groupware.models.task import Task
 from hermes_groupware.models.task_item import TaskItem
 
@@ -59,6 +67,11 @@ __all__ = [
     "Register",
     "RegisterCounter",
     "RegisterPermission",
+    "ReportRecipient",
+    "ReportRun",
+    "ReportSchedule",
+    "ReportUnsubscription",
+    "SavedView",
     "StoredFile",
     "Task",
     "TaskHistory",
@@ -67,4 +80,5 @@ __all__ = [
     "TaskReminderFiring",
     "feed_registers",
     "group_members",
+    "saved_view_groups",
 ]

@@ -112,6 +112,7 @@ class FeedScope(enum.StrEnum):
     GROUP = "group"
     REGISTERS = "registers"
     CUSTOMER = "customer"
+    VIEW = "view"
 
 
 class FeedProfile(enum.StrEnum):
@@ -188,3 +189,44 @@ class NotificationChannel(enum.StrEnum):
 
     EMAIL = "email"
     SMS = "sms"
+
+
+class ViewAudience(enum.StrEnum):
+    """Who may use a saved view besides its owner (admins always may)."""
+
+    PRIVATE = "private"
+    GROUPS = "groups"
+    EVERYONE = "everyone"
+
+
+class ReportKind(enum.StrEnum):
+    """The report modules a schedule can send (``view``: the rows of a saved view)."""
+
+    OVERDUE = "overdue"
+    PIPELINE = "pipeline"
+    ACTIVITY = "activity"
+    COMPLAINTS = "complaints"
+    AGENDA = "agenda"
+    TURNOVER = "turnover"
+    VIEW = "view"
+
+
+class ReportFormat(enum.StrEnum):
+    """How a report travels: the mail body (always) and attachments."""
+
+    HTML = "html"
+    CSV = "csv"
+    XLSX = "xlsx"
+    PDF = "pdf"
+
+
+class ReportRunStatus(enum.StrEnum):
+    """A run's life: claimed, rendered into the outbox (``sent``), or why not."""
+
+    QUEUED = "queued"
+    RENDERING = "rendering"
+    SENT = "sent"
+    EMPTY = "empty"
+    FAILED = "failed"
+    MISSED = "missed"
+    CANCELLED = "cancelled"

@@ -34,6 +34,7 @@ class Feed(Base):
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    view_id: Mapped[int | None] = mapped_column(ForeignKey("saved_views.id"))
     statuses: Mapped[str] = mapped_column(String(100), default="", server_default="")
     priorities: Mapped[str] = mapped_column(String(50), default="", server_default="")
     include_completed: Mapped[bool_false]

@@ -30,6 +30,8 @@ class Register(Base):
     email_commands: Mapped[bool_false]
     # assignment mails of planned tasks carry a calendar invitation (iMIP) for the assignee
     send_invitations: Mapped[bool_false]
+    # scheduled reports may show this register's tasks to addresses outside the company
+    external_reports: Mapped[bool_false]
 
 
 class RegisterPermission(Base):
