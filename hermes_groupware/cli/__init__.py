@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
@@ -50,9 +51,18 @@ EX_TEMPFAIL = 75
 _GROUPS = (db, employees, registers, customers, tasks, views, feeds, mail, rules, schedules, serve)
 
 
+class _Parser(argparse.ArgumentParser):
+    """No abbreviated options anywhere: ``task list --as LOGIN`` must not be read as
+    ``--assignee`` (sub-commands are built with the parser's own class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hermes-groupware",
         description="Hermes Groupware: HermesSQL CRM tasks in calendars, feeds and e-mail.",
         epilog=(
@@ -85,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         logging.getLogger("alembic").setLevel(logging.WARNING)  # `db upgrade` reports itself
+        if context.settings.logging.level.upper() != "DEBUG":  # a line per PDF page and step
+            for chatty in ("weasyprint", "fontTools"):
+                logging.getLogger(chatty).setLevel(logging.WARNING)
         return int(args.handler(context, args) or 0)
     except HermesError as exc:
         print(f"hermes-groupware: {exc.message}", file=sys.stderr)

@@ -66,6 +66,9 @@ def _definition_options(parser: argparse.ArgumentParser) -> None:
     scope.add_argument("--employee", metavar="LOGIN")
     scope.add_argument("--group", metavar="SLUG")
     scope.add_argument("--customer", type=int, metavar="ID")
+    scope.add_argument(
+        "--view", metavar="NAME", help="a saved view the owner may use (`view list --as OWNER`)"
+    )
     parser.add_argument(
         "--profile",
         choices=[p.value for p in FeedProfile],
@@ -92,12 +95,13 @@ def _definition_options(parser: argparse.ArgumentParser) -> None:
 
 def _spec(args: argparse.Namespace, base: FeedSpec) -> FeedSpec:
     changes: dict[str, Any] = {}
-    if args.register or args.employee or args.group or args.customer is not None:
+    if args.register or args.employee or args.group or args.customer is not None or args.view:
         changes |= {
             "registers": tuple(args.register),
             "employee": args.employee,
             "group": args.group,
             "customer_id": args.customer,
+            "view": args.view,
         }
     simple = {
         "name": args.name,

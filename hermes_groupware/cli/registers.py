@@ -48,6 +48,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         choices=["on", "off"],
         help="assignment mails of planned tasks carry a calendar invitation",
     )
+    update.add_argument(
+        "--external-reports",
+        choices=["on", "off"],
+        help="scheduled reports may go to outside addresses, showing only this register's tasks",
+    )
     update.add_argument("--json", action="store_true")
     update.set_defaults(handler=_update)
 
@@ -92,6 +97,7 @@ def _update(ctx: CommandContext, args: argparse.Namespace) -> int:
         manager=args.manager,
         email_commands=None if args.email_commands is None else args.email_commands == "on",
         send_invitations=None if args.invitations is None else args.invitations == "on",
+        external_reports=None if args.external_reports is None else args.external_reports == "on",
     )
     with ctx.unit_of_work() as uow:
         view = registers.update_register(uow, args.code, changes)

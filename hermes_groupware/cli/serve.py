@@ -1,4 +1,5 @@
-"""``serve``: CalDAV and feeds over HTTP, and the enabled mail roles, until SIGTERM or Ctrl-C."""
+"""``serve``: CalDAV and feeds over HTTP, the enabled mail roles and the report scheduler, until
+SIGTERM or Ctrl-C."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ log = logging.getLogger(__name__)
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the command."""
     serve = commands.add_parser(
-        "serve", help="run the server (CalDAV, feeds, enabled mail roles) until SIGTERM"
+        "serve",
+        help="run the server (CalDAV, feeds, enabled mail roles, scheduled reports) until SIGTERM",
     )
     serve.add_argument("--threads", type=int, default=8, help="HTTP worker threads (8)")
     serve.set_defaults(handler=_serve)
@@ -61,13 +63,23 @@ def _serve(ctx: CommandContext, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _request_stop)
     worker = threading.Thread(target=server.run, name="http", daemon=True)
     worker.start()
-    mail = MailService(settings, database_from_settings(settings))
-    mail_roles = mail.start()
+    background = database_from_settings(settings)
+    mail = MailService(settings, background)
+    roles = mail.start()
+    report_service = None
+    if settings.reports.enabled:
+        from reports.service import ReportService  # noqa: PLC0415 - charts and PDF load here
+
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # two lines a tick is noise
+        report_service = ReportService(settings, background)
+        roles.append(report_service.start())
     url = f"http://{settings.http.host}:{settings.http.port}/"
-    log.info("Hermes Groupware: CalDAV at %s; mail: %s", url, ", ".join(mail_roles) or "off")
-    print(" ".join(["ready", url, *mail_roles]), flush=True)
+    log.info("Hermes Groupware: CalDAV at %s; also running: %s", url, ", ".join(roles) or "-")
+    print(" ".join(["ready", url, *roles]), flush=True)
     stop.wait()
     server.close()
+    if report_service is not None:
+        report_service.stop()
     mail.stop()
     log.info("stopped cleanly")
     return 0

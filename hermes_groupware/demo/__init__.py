@@ -298,7 +298,8 @@ def _task_changes(
         opportunity = Opportunity(
             value=Decimal(rng.randrange(5_000, 500_000, 500)),
             probability=rng.choice([10, 25, 50, 75, 90]),
-            stage=rng.choice(STAGES),
+            # won and lost are where closed opportunities end, not stages of open ones
+            stage=rng.choice(STAGES[3:] if status.is_closed else STAGES[:3]),
             expected_close=(uow.now() + dt.timedelta(days=rng.randint(-20, 120))).date(),
         )
     return TaskChanges(

@@ -2,7 +2,8 @@
 
 The front answers what Radicale should not see: ``/.well-known/caldav`` from the bare host name
 (iOS probes the host root), oversized bodies (Radicale enforces no limit under gunicorn or
-waitress), and client DELETEs when the delete policy is ``refuse``.
+waitress), and client DELETEs when the delete policy is ``refuse``; subscription feeds and the
+one-click unsubscribe link of report mails go to their own handlers.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from caldav_backend.runtime import Runtime
 from caldav_backend.storage import Storage
 from hermes_groupware.bootstrap import database_from_settings
 from hermes_groupware.config import Settings
+from reports import unsubscribe
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -69,8 +71,13 @@ def create_app(settings: Settings) -> WSGIApp:
         refusal = _front_answer(environ, limit, refuse_delete)
         if refusal is not None:
             return _answer(start_response, *refusal)
-        if feeds_http.handles(environ.get("PATH_INFO", "")):
+        path = environ.get("PATH_INFO", "")
+        if feeds_http.handles(path):
             status, headers, body = feeds_http.respond(runtime, environ)
+            start_response(status, headers)
+            return [body]
+        if unsubscribe.handles(path):
+            status, headers, body = unsubscribe.respond(runtime.database, settings, environ)
             start_response(status, headers)
             return [body]
         if environ.get("REQUEST_METHOD") == "PUT":

@@ -70,6 +70,17 @@ def _delegated_task_ids(employee_id: int, mode: DelegationMode) -> Select[int]:
     )
 
 
+def assigned_to(employee_id: int) -> ColumnElement[bool]:
+    """The employee's own tasks ("My tasks"): responsible for it, or holding a standing
+    delegation of it (either mode). Not a permission: combine it with a visibility clause."""
+    delegated = select(TaskItem.task_id).where(
+        TaskItem.kind == ItemKind.DELEGATION,
+        TaskItem.delegate_id == employee_id,
+        TaskItem.revoked_at.is_(None),
+    )
+    return or_(Task.responsible_id == employee_id, Task.id.in_(delegated))
+
+
 def _with_history_tree(employee_id: int) -> Select[int]:
     """Tasks delegated with history and all their descendants (a recursive CTE)."""
     roots = _delegated_task_ids(employee_id, DelegationMode.WITH_HISTORY).cte(

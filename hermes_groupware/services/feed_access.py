@@ -1,7 +1,8 @@
 """Serving a feed: resolving a link, its rate limit, its fingerprint and what it shows now.
 
 Every render asks :func:`visible_task_ids` with the *owner's current* rights, so a feed shrinks
-the moment the owner loses access, and disappears (404) when the owner is deactivated.
+the moment the owner loses access, and disappears (404) when the owner is deactivated. A feed
+of a saved view is empty while its owner may not use the view.
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.models import (
@@ -21,13 +25,14 @@ from hermes_groupware.models import (
     Feed,
     FeedToken,
     JournalCounter,
+    SavedView,
     Task,
     TaskItem,
     feed_registers,
     group_members,
 )
 from hermes_groupware.models.enums import AccessLevel, FeedScope, ItemKind, TaskStatus
-from hermes_groupware.services import access
+from hermes_groupware.services import access, saved_views
 from hermes_groupware.services.directory import actor_for
 from hermes_groupware.services.feeds import hash_token
 
@@ -110,9 +115,25 @@ def fingerprint(uow: UnitOfWork, feed_id: int) -> tuple[str, dt.datetime]:
             select(group_members.c.group_id).where(group_members.c.employee_id == feed.owner_id)
         )
     )
-    raw = f"{feed.id}:{feed.version}:{seq}:{directory}:{levels}:{groups}:{uow.now().date()}"
+    raw = (
+        f"{feed.id}:{feed.version}:{seq}:{directory}:{levels}:{groups}:{uow.now().date()}"
+        f"{_view_stamp(session, feed, uow.now())}"
+    )
     changed = session.scalar(select(ChangeJournal.changed_at).where(ChangeJournal.seq == seq))
     return hashlib.sha256(raw.encode()).hexdigest()[:32], changed or feed.created_at
+
+
+def _view_stamp(session: Session, feed: Feed, now: dt.datetime) -> str:
+    """What a view scope adds to the fingerprint: the view's version, and the moment its
+    relative dates ("today" in the feed's zone) and its "overdue" filter were resolved at."""
+    if feed.scope is not FeedScope.VIEW:
+        return ""
+    version, definition = session.execute(
+        select(SavedView.version, SavedView.definition).where(SavedView.id == feed.view_id)
+    ).one()
+    local = now.astimezone(ZoneInfo(feed.time_zone))
+    hour = f":{local:%H}" if "overdue" in json.loads(definition or "{}") else ""
+    return f":view{version}:{local.date()}{hour}"
 
 
 def visible_task_ids(uow: UnitOfWork, feed_id: int) -> tuple[list[int], set[int]]:
@@ -124,9 +145,11 @@ def visible_task_ids(uow: UnitOfWork, feed_id: int) -> tuple[list[int], set[int]
     session = uow.session
     feed = session.get_one(Feed, feed_id)
     owner = actor_for(session.get_one(Employee, feed.owner_id))
+    if feed.view_id is not None and not saved_views.may_use(session, owner, feed.view_id):
+        return [], set()
     query = select(Task.id, Task.visibility).where(
         access.visible_tasks_clause(session, owner, AccessLevel.READ),
-        _scope_clause(feed),
+        _scope_clause(session, feed, uow.now()),
         Task.status != TaskStatus.CANCELLED,
     )
     if not feed.include_completed:
@@ -146,14 +169,9 @@ def visible_task_ids(uow: UnitOfWork, feed_id: int) -> tuple[list[int], set[int]
     return [r.id for r in rows], {r.id for r in rows if str(r.visibility) == "private"}
 
 
-def _scope_clause(feed: Feed) -> Any:
-    if feed.scope is FeedScope.EMPLOYEE:
-        delegated = select(TaskItem.task_id).where(
-            TaskItem.kind == ItemKind.DELEGATION,
-            TaskItem.delegate_id == feed.employee_id,
-            TaskItem.revoked_at.is_(None),
-        )
-        return or_(Task.responsible_id == feed.employee_id, Task.id.in_(delegated))
+def _scope_clause(session: Session, feed: Feed, now: dt.datetime) -> Any:
+    if feed.scope is FeedScope.EMPLOYEE and feed.employee_id is not None:
+        return access.assigned_to(feed.employee_id)
     if feed.scope is FeedScope.GROUP:
         members = select(group_members.c.employee_id).where(
             group_members.c.group_id == feed.group_id
@@ -161,6 +179,9 @@ def _scope_clause(feed: Feed) -> Any:
         return Task.responsible_id.in_(members)
     if feed.scope is FeedScope.CUSTOMER:
         return Task.customer_id == feed.customer_id
+    if feed.scope is FeedScope.VIEW:
+        view = session.get_one(SavedView, feed.view_id)
+        return saved_views.view_clause(session, view, zone=ZoneInfo(feed.time_zone), now=now)
     registers = select(feed_registers.c.register_id).where(feed_registers.c.feed_id == feed.id)
     return Task.register_id.in_(registers)
 

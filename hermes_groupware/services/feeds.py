@@ -22,10 +22,12 @@ from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import InvalidInput, NotFound
 from hermes_groupware.models import (
     Customer,
+    Employee,
     Feed,
     FeedToken,
     Group,
     Register,
+    SavedView,
     feed_registers,
 )
 from hermes_groupware.models.enums import (
@@ -35,8 +37,8 @@ from hermes_groupware.models.enums import (
     Redaction,
     TaskStatus,
 )
-from hermes_groupware.services import access
-from hermes_groupware.services.directory import validate_time_zone
+from hermes_groupware.services import access, saved_views
+from hermes_groupware.services.directory import actor_for, validate_time_zone
 from hermes_groupware.services.lookups import (
     customer_by_id,
     employee_by_login,
@@ -51,7 +53,8 @@ TOKEN_CHARS = 32  # 192 bits of URL-safe base64
 
 @dataclass(frozen=True)
 class FeedSpec:
-    """What a feed shows; exactly one of employee, group, registers or customer is its scope."""
+    """What a feed shows; exactly one of employee, group, registers, customer or a saved view
+    (its name) is its scope."""
 
     name: str
     owner: str
@@ -59,6 +62,7 @@ class FeedSpec:
     group: str | None = None
     registers: tuple[str, ...] = ()
     customer_id: int | None = None
+    view: str | None = None
     statuses: tuple[TaskStatus, ...] = ()
     priorities: tuple[Priority, ...] = ()
     include_completed: bool = False
@@ -121,7 +125,7 @@ def create_feed(uow: UnitOfWork, spec: FeedSpec, *, secret: str) -> tuple[FeedVi
     if not uow.actor.is_admin and uow.actor.employee_id != owner.id:
         access.require_admin(uow.actor)
     feed = Feed(name=spec.name.strip(), owner_id=owner.id, version=1)
-    _apply_spec(session, feed, spec)
+    _apply_spec(session, feed, spec, owner)
     session.add(feed)
     session.flush()
     _set_registers(session, feed.id, spec.registers)
@@ -129,7 +133,7 @@ def create_feed(uow: UnitOfWork, spec: FeedSpec, *, secret: str) -> tuple[FeedVi
     return feed_view(session, feed), token
 
 
-def _apply_spec(session: Session, feed: Feed, spec: FeedSpec) -> None:
+def _apply_spec(session: Session, feed: Feed, spec: FeedSpec, owner: Employee) -> None:
     if not spec.name.strip():
         raise InvalidInput("name", "must not be empty")
     scopes = [
@@ -137,17 +141,25 @@ def _apply_spec(session: Session, feed: Feed, spec: FeedSpec) -> None:
         bool(spec.group),
         bool(spec.registers),
         spec.customer_id is not None,
+        bool(spec.view),
     ]
     if sum(scopes) != 1:
-        raise InvalidInput("scope", "give exactly one of employee, group, register(s), customer")
-    feed.scope = [FeedScope.EMPLOYEE, FeedScope.GROUP, FeedScope.REGISTERS, FeedScope.CUSTOMER][
-        scopes.index(True)
-    ]
+        raise InvalidInput(
+            "scope", "give exactly one of employee, group, register(s), customer, view"
+        )
+    feed.scope = [
+        FeedScope.EMPLOYEE,
+        FeedScope.GROUP,
+        FeedScope.REGISTERS,
+        FeedScope.CUSTOMER,
+        FeedScope.VIEW,
+    ][scopes.index(True)]
     feed.employee_id = (
         employee_by_login(session, spec.employee, field="employee").id if spec.employee else None
     )
     feed.group_id = group_by_slug(session, spec.group).id if spec.group else None
     feed.customer_id = customer_by_id(session, spec.customer_id).id if spec.customer_id else None
+    feed.view_id = _view_id(session, spec.view, owner) if spec.view else None
     for code in spec.registers:
         register_by_code(session, code)
     if not 0 <= spec.days_back <= 3650 or not 0 <= spec.days_ahead <= 3650:
@@ -170,6 +182,14 @@ def _apply_spec(session: Session, feed: Feed, spec: FeedSpec) -> None:
     feed.colour = validate_colour(spec.colour) if spec.colour else None
     feed.alarms = spec.alarms
     feed.expires_at = spec.expires_at
+
+
+def _view_id(session: Session, name: str, owner: Employee) -> int:
+    """A view the feed's owner may use (the feed shows it with the owner's rights)."""
+    try:
+        return saved_views.usable_view(session, actor_for(owner), name).id
+    except NotFound as exc:
+        raise InvalidInput("view", f"no view {name!r} that {owner.login} may use") from exc
 
 
 def _set_registers(session: Session, feed_id: int, codes: tuple[str, ...]) -> None:
@@ -213,7 +233,7 @@ def update_feed(uow: UnitOfWork, feed_id: int, spec: FeedSpec) -> FeedView:
         access.require_admin(uow.actor)
     feed.owner_id = owner.id
     feed.name = spec.name.strip()
-    _apply_spec(uow.session, feed, spec)
+    _apply_spec(uow.session, feed, spec, owner)
     _set_registers(uow.session, feed.id, spec.registers)
     feed.version += 1
     uow.session.flush()
@@ -278,6 +298,7 @@ def get_spec(uow: UnitOfWork, feed_id: int) -> FeedSpec:
         group=detail if feed.scope is FeedScope.GROUP else None,
         registers=tuple(detail.split(",")) if feed.scope is FeedScope.REGISTERS else (),
         customer_id=feed.customer_id,
+        view=detail if feed.scope is FeedScope.VIEW else None,
         statuses=tuple(TaskStatus(s) for s in feed.statuses.split(",") if s),
         priorities=tuple(Priority(p) for p in feed.priorities.split(",") if p),
         include_completed=feed.include_completed,
@@ -347,6 +368,8 @@ def _scope_detail(session: Session, feed: Feed) -> str:
         return session.scalar(select(Group.slug).where(Group.id == feed.group_id)) or "?"
     if feed.scope is FeedScope.CUSTOMER:
         return session.scalar(select(Customer.name).where(Customer.id == feed.customer_id)) or "?"
+    if feed.scope is FeedScope.VIEW:
+        return session.scalar(select(SavedView.name).where(SavedView.id == feed.view_id)) or "?"
     codes = session.scalars(
         select(Register.code)
         .join(feed_registers, feed_registers.c.register_id == Register.id)

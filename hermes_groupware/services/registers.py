@@ -41,6 +41,7 @@ class RegisterView:
     is_active: bool
     email_commands: bool
     send_invitations: bool
+    external_reports: bool
 
 
 def validate_colour(colour: str) -> str:
@@ -109,6 +110,8 @@ class RegisterChanges:
     manager: str | None = None
     email_commands: bool | None = None
     send_invitations: bool | None = None
+    #: scheduled reports may go to addresses outside the company (only this register's tasks)
+    external_reports: bool | None = None
 
 
 def update_register(uow: UnitOfWork, code: str, changes: RegisterChanges) -> RegisterView:
@@ -149,6 +152,8 @@ def update_register(uow: UnitOfWork, code: str, changes: RegisterChanges) -> Reg
         register.email_commands = changes.email_commands
     if changes.send_invitations is not None:
         register.send_invitations = changes.send_invitations
+    if changes.external_reports is not None:
+        register.external_reports = changes.external_reports
     session.flush()
     return view(session, register)
 
@@ -214,6 +219,7 @@ def view(session: Session, register: Register) -> RegisterView:
         is_active=register.is_active,
         email_commands=register.email_commands,
         send_invitations=register.send_invitations,
+        external_reports=register.external_reports,
     )
 
 

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.db.upsert import insert_unless_present
 from hermes_groupware.errors import InvalidInput, NotFound, PermissionDenied
-from hermes_groupware.models import Employee, Task, TaskItem, TaskReminder, TaskReminderFiring
-from hermes_groupware.models.enums import OPEN_STATUSES, ItemKind
+from hermes_groupware.models import Employee, Task, TaskReminder, TaskReminderFiring
+from hermes_groupware.models.enums import OPEN_STATUSES
 from hermes_groupware.models.reminder import ReminderAnchor, ReminderChannel
 from hermes_groupware.services import access
 from hermes_groupware.services.directory import actor_for
@@ -218,15 +218,8 @@ def _in_own_lists(session: Session, employee_id: int, task: Task) -> bool:
     """Responsible or delegated: the task is in the employee's "My tasks" (and "My plan")."""
     if task.responsible_id == employee_id:
         return True
-    delegated = session.scalar(
-        select(TaskItem.id).where(
-            TaskItem.task_id == task.id,
-            TaskItem.kind == ItemKind.DELEGATION,
-            TaskItem.delegate_id == employee_id,
-            TaskItem.revoked_at.is_(None),
-        )
-    )
-    return delegated is not None
+    own = session.scalar(select(Task.id).where(Task.id == task.id, access.assigned_to(employee_id)))
+    return own is not None
 
 
 def _note(note: str | None) -> str | None:

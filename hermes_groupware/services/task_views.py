@@ -22,10 +22,11 @@ from hermes_groupware.models import (
     TaskHistory,
     TaskItem,
 )
-from hermes_groupware.models.enums import OPEN_STATUSES, AccessLevel, ItemKind, TaskStatus
+from hermes_groupware.models.enums import AccessLevel, ItemKind, TaskStatus
 from hermes_groupware.services import access, custom_fields
 from hermes_groupware.services.custom_fields import Value
 from hermes_groupware.services.lookups import employee_by_login, logins_by_id, register_by_code
+from hermes_groupware.services.view_filter import overdue_clause
 
 
 @dataclass(frozen=True)
@@ -152,13 +153,10 @@ def list_tasks(uow: UnitOfWork, flt: TaskFilter) -> list[TaskSummary]:
     if flt.search:
         query = query.where(Task.subject.ilike(f"%{flt.search}%"))
     if flt.overdue:
-        # all-day dues are stored at 00:00 UTC of their date, so "before now" is close enough
-        # here and the exact rule is applied below
-        query = query.where(Task.status.in_(OPEN_STATUSES), Task.due < now)
+        query = query.where(overdue_clause(now))
     query = query.order_by(Task.due.is_(None), Task.due, Task.number).limit(flt.limit)
     rows = session.execute(query).all()
-    summaries = _summaries(session, uow, rows, now)
-    return [s for s in summaries if s.overdue] if flt.overdue else summaries
+    return _summaries(session, uow, rows, now)
 
 
 def _summaries(
