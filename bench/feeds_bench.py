@@ -4,8 +4,9 @@
 Not a test. For each N it builds N tasks in register HAN with ``bench/caldav_bench.py``'s
 helpers (a throw-away SQLite database under ``--workdir``), creates one feed over the register
 and measures, in this process through the WSGI app (no network): the full render (median after
-a warm-up), the peak memory of one render (tracemalloc), memory over 30 renders, and the
-``If-None-Match`` path (304) over 200 calls. For comparison it serves the same N VTODOs from
+a warm-up; also with the feed's per-process cache of item texts emptied first), the peak
+memory of one render (tracemalloc), memory over 30 renders, and the ``If-None-Match`` path
+(304) over 200 calls. For comparison it serves the same N VTODOs from
 stock Radicale 3.9 (multifilesystem, gunicorn, 127.0.0.1) and times a GET of the collection;
 it also times the feed over HTTP from Hermes under gunicorn. See bench/README.md.
 
@@ -90,6 +91,8 @@ class SizeResult:
     setup: dict[str, float] = field(default_factory=dict)
     render_ms: list[float] = field(default_factory=list)
     render_gzip_ms: list[float] = field(default_factory=list)
+    #: renders after emptying the feed's per-process cache of item texts (if it has one)
+    render_cold_ms: list[float] = field(default_factory=list)
     peak_mib: float = 0.0
     memory: list[tuple[int, float, float]] = field(default_factory=list)  # (render, traced, rss)
     not_modified_ms: list[float] = field(default_factory=list)
@@ -209,10 +212,17 @@ def in_process(
     for _ in range(3):
         ms, _ = dav.call("GET", path, headers={"Accept-Encoding": "gzip"}, expect=(200,))
         result.render_gzip_ms.append(ms)
+    # the feed keeps rendered items per process: also time renders that start without them
+    cache = getattr(importlib.import_module("caldav_backend.feeds_http"), "ITEM_TEXTS", None)
+    if cache is not None:
+        for _ in range(3):
+            cache.clear()
+            ms, _ = dav.call("GET", path, expect=(200,))
+            result.render_cold_ms.append(ms)
     log(
         f"  render {result.render():.1f} ms in-process ({result.feed_items} VEVENTs, "
         f"{result.feed_bytes / MIB:.1f} MiB); with gzip "
-        f"{statistics.median(result.render_gzip_ms):.1f} ms"
+        f"{statistics.median(result.render_gzip_ms):.1f} ms; {cold_text(result)}"
     )
     measure_memory(result, dav, path)
     for _ in range(NOT_MODIFIED_CALLS):
@@ -229,6 +239,13 @@ def in_process(
         )
     del dav, app
     gc.collect()
+
+
+def cold_text(result: SizeResult) -> str:
+    """The median render with an empty item cache, for the report."""
+    if not result.render_cold_ms:
+        return "no item cache"
+    return f"with an empty item cache {statistics.median(result.render_cold_ms):.1f} ms"
 
 
 def measure_memory(result: SizeResult, dav: Any, path: str) -> None:
@@ -345,7 +362,7 @@ def print_table(results: list[SizeResult]) -> None:
             f"{r.tasks['without_due']} without due); CalDAV collection {r.caldav_items} items; "
             f"Radicale GET {r.radicale_items} VTODOs ({r.radicale_bytes / MIB:.1f} MiB); "
             f"speed-up ≥{SPEED_UP_TARGET:g}x: {verdict}; render with gzip "
-            f"{statistics.median(r.render_gzip_ms):.1f} ms"
+            f"{statistics.median(r.render_gzip_ms):.1f} ms; {cold_text(r)}"
         )
         marks = ", ".join(
             f"{'before' if k == 0 else f'#{k}'} {t:.2f} MiB / RSS {s:.0f} MiB"

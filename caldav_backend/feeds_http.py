@@ -11,21 +11,21 @@ import datetime as dt
 import email.utils
 import gzip
 import re
-from collections.abc import Iterable
 from typing import Any
-
-from sqlalchemy import select
 
 from caldav_backend.runtime import Runtime
 from hermes_groupware.db.session import Actor
-from hermes_groupware.models import Feed, Task
-from hermes_groupware.models.enums import Redaction, Source
+from hermes_groupware.models import Feed
+from hermes_groupware.models.enums import Redaction, Source, Visibility
 from hermes_groupware.services import feed_access
-from sync import projection
-from sync.feeds import FeedItem, FeedMeta, render_feed
+from sync.feeds import FeedItem, FeedMeta, ItemTextCache, feed_body, item_text
+from sync.ical import TaskData
 
 _PATH = re.compile(r"^/feeds/([A-Za-z0-9_-]{16,64})\.ics$")
 NOT_FOUND = b"Not found\n"
+#: Rendered items of this process, about 1.7 KiB each with their keys (35 MiB when full):
+#: room for the largest feeds, so a repeated render formats only what changed since.
+ITEM_TEXTS = ItemTextCache(capacity=20_000)
 Response = tuple[str, list[tuple[str, str]], bytes]
 
 
@@ -72,22 +72,11 @@ def respond(runtime: Runtime, environ: dict[str, Any]) -> Response:
 
 
 def _render(uow: Any, feed: Feed, locale: str) -> bytes:
-    ids, private = feed_access.visible_task_ids(uow, feed.id)
-    data = projection.task_data_for(uow.session, ids)
+    """The feed's body. An item's text is taken from the cache when the same inputs (the task's
+    row, its notes, the redaction, the locale and the feed's meta) were rendered before."""
+    rows = feed_access.feed_tasks(uow, feed.id)
     redaction = Redaction(feed.redaction).value
-    notes = feed_access.recent_notes(uow, ids) if redaction == "full" else {}
-    versions = {tid: v for tid, v in uow.session.execute(_versions(ids))} if ids else {}
-    items = [
-        FeedItem(
-            task=data[task_id],
-            version=versions.get(task_id, 1),
-            redaction="busy" if task_id in private else redaction,
-            locale=locale,
-            notes=tuple(notes.get(task_id, ())),
-        )
-        for task_id in ids
-        if task_id in data
-    ]
+    notes = feed_access.recent_notes(uow, [r.id for r in rows]) if redaction == "full" else {}
     meta = FeedMeta(
         name=feed.name,
         description=f"Hermes CRM: {feed.name}",
@@ -97,11 +86,58 @@ def _render(uow: Any, feed: Feed, locale: str) -> bytes:
         colour=feed.colour,
         alarms=feed.alarms,
     )
-    return render_feed(meta, items)
+    # the rest of every key, as one string per redaction: a string keeps its hash, and the
+    # dataclass would hash its seven fields again for every item
+    shapes = {shown: repr((shown, locale, meta)) for shown in (redaction, "busy")}
+    texts = []
+    for row in rows:
+        shown = "busy" if row.visibility == Visibility.PRIVATE else redaction
+        task_notes = tuple(notes.get(row.id, ()))
+        key = (row, task_notes, shapes[shown])
+        text = ITEM_TEXTS.get(key)
+        if text is None:
+            item = FeedItem(
+                task=_task_data(row),
+                version=row.version,
+                redaction=shown,
+                locale=locale,
+                notes=task_notes,
+            )
+            text = item_text(meta, item)
+            ITEM_TEXTS.put(key, text)
+        texts.append(text)
+    return feed_body(meta, texts)
 
 
-def _versions(ids: Iterable[int]) -> Any:
-    return select(Task.id, Task.version).where(Task.id.in_(list(ids)))
+def _task_data(row: feed_access.FeedTask) -> TaskData:
+    """What the CalDAV projection would load for the task, as far as a feed shows it (no
+    custom fields, URL or delegations: a feed never carries them)."""
+    contact = None
+    if row.contact_first_name is not None:
+        contact = f"{row.contact_first_name} {row.contact_last_name}"
+        if row.contact_email:
+            contact += f" <{row.contact_email}>"
+    return TaskData(
+        task_id=row.id,
+        number=row.number,
+        subject=row.subject,
+        description=row.description or "",
+        status=row.status.value,
+        priority=str(row.priority),
+        planned_start=row.planned_start,
+        due=row.due,
+        all_day=row.all_day,
+        completed_at=row.completed_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        register_code=row.register_code,
+        register_name=row.register_name,
+        register_colour=row.register_colour,
+        customer=row.customer,
+        contact=contact,
+        categories=tuple(c.strip() for c in (row.categories or "").split(",") if c.strip()),
+        private=row.visibility == Visibility.PRIVATE,
+    )
 
 
 def _not_modified(environ: dict[str, Any], tag: str, changed: dt.datetime) -> bool:

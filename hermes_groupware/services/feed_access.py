@@ -1,6 +1,6 @@
 """Serving a feed: resolving a link, its rate limit, its fingerprint and what it shows now.
 
-Every render asks :func:`visible_task_ids` with the *owner's current* rights, so a feed shrinks
+Every render asks :func:`feed_tasks` with the *owner's current* rights, so a feed shrinks
 the moment the owner loses access, and disappears (404) when the owner is deactivated. A feed
 of a saved view is empty while its owner may not use the view.
 """
@@ -12,29 +12,42 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple, TypeVarTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
 
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.models import (
     ChangeJournal,
+    ContactPerson,
+    Customer,
     Employee,
     Feed,
     FeedToken,
     JournalCounter,
+    Register,
     SavedView,
     Task,
     TaskItem,
     feed_registers,
     group_members,
 )
-from hermes_groupware.models.enums import AccessLevel, FeedScope, ItemKind, TaskStatus
+from hermes_groupware.models.enums import (
+    AccessLevel,
+    FeedScope,
+    ItemKind,
+    Priority,
+    TaskStatus,
+    Visibility,
+)
 from hermes_groupware.services import access, saved_views
 from hermes_groupware.services.directory import actor_for
 from hermes_groupware.services.feeds import hash_token
+
+_Columns = TypeVarTuple("_Columns")
 
 
 @dataclass(frozen=True)
@@ -136,18 +149,111 @@ def _view_stamp(session: Session, feed: Feed, now: dt.datetime) -> str:
     return f":view{version}:{local.date()}{hour}"
 
 
+class FeedTask(NamedTuple):
+    """One task of a feed with just the columns a render needs (a row of :func:`feed_tasks`)."""
+
+    id: int
+    number: str
+    subject: str
+    description: str
+    status: TaskStatus
+    priority: Priority
+    planned_start: dt.datetime | None
+    due: dt.datetime | None
+    all_day: bool
+    completed_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+    visibility: Visibility
+    categories: str
+    register_code: str
+    register_name: str
+    register_colour: str
+    customer: str | None
+    contact_first_name: str | None
+    contact_last_name: str | None
+    contact_email: str | None
+
+
+#: The tables of a feed's rows, aliased so that the scope's subqueries of registers or
+#: customers are not correlated with them; made once, not on every render.
+_TASK, _REGISTER = aliased(Task), aliased(Register)
+_CUSTOMER, _CONTACT = aliased(Customer), aliased(ContactPerson)
+#: The columns of :class:`FeedTask`, in its order
+_ROW_COLUMNS = (
+    _TASK.id,
+    _TASK.number,
+    _TASK.subject,
+    _TASK.description,
+    _TASK.status,
+    _TASK.priority,
+    _TASK.planned_start,
+    _TASK.due,
+    _TASK.all_day,
+    _TASK.completed_at,
+    _TASK.created_at,
+    _TASK.updated_at,
+    _TASK.version,
+    _TASK.visibility,
+    _TASK.categories,
+    _REGISTER.code,
+    _REGISTER.name,
+    _REGISTER.colour,
+    _CUSTOMER.name,
+    _CONTACT.first_name,
+    _CONTACT.last_name,
+    _CONTACT.email,
+)
+
+
 def visible_task_ids(uow: UnitOfWork, feed_id: int) -> tuple[list[int], set[int]]:
     """The tasks a feed shows now, by due date, capped; and which of them are private.
 
     Filtered by the owner's current rights, the scope, the filters and the date window
     (relative to today).
     """
+    query = _visible(uow, feed_id, select(Task.id, Task.visibility))
+    rows = uow.session.execute(query).all() if query is not None else []
+    return [r.id for r in rows], {r.id for r in rows if str(r.visibility) == "private"}
+
+
+def feed_tasks(uow: UnitOfWork, feed_id: int) -> list[FeedTask]:
+    """The tasks of :func:`visible_task_ids` (same order and cap) with what a render needs.
+
+    One query of plain columns: loading ORM objects with everything CalDAV needs took longer
+    than the whole render of 10,000 tasks. The filter, sort and cap run over narrow rows (id
+    and position); the wide rows come unsorted and are put in order here, because sorting
+    10,000 wide rows took SQLite as long as reading them.
+    """
+    when = func.coalesce(Task.due, Task.planned_start)
+    position = func.row_number().over(order_by=(when, Task.id)).label("position")
+    chosen_query = _visible(uow, feed_id, select(Task.id, position))
+    if chosen_query is None:
+        return []
+    chosen = chosen_query.subquery()
+    query = (
+        select(*_ROW_COLUMNS, chosen.c.position)
+        .select_from(chosen)
+        .join(_TASK, _TASK.id == chosen.c.id)
+        .join(_REGISTER, _REGISTER.id == _TASK.register_id)
+        .outerjoin(_CUSTOMER, _CUSTOMER.id == _TASK.customer_id)
+        .outerjoin(_CONTACT, _CONTACT.id == _TASK.contact_id)
+    )
+    # Core execution: the ORM's result machinery costs a third more for plain columns
+    rows = sorted(uow.session.connection().execute(query).all(), key=itemgetter(-1))
+    return [FeedTask._make(row[:-1]) for row in rows]
+
+
+def _visible(uow: UnitOfWork, feed_id: int, query: Select[*_Columns]) -> Select[*_Columns] | None:
+    """``query`` limited to the tasks the feed shows now, by due date, capped; None when its
+    owner may not use its saved view."""
     session = uow.session
     feed = session.get_one(Feed, feed_id)
     owner = actor_for(session.get_one(Employee, feed.owner_id))
     if feed.view_id is not None and not saved_views.may_use(session, owner, feed.view_id):
-        return [], set()
-    query = select(Task.id, Task.visibility).where(
+        return None
+    query = query.where(
         access.visible_tasks_clause(session, owner, AccessLevel.READ),
         _scope_clause(session, feed, uow.now()),
         Task.status != TaskStatus.CANCELLED,
@@ -165,8 +271,7 @@ def visible_task_ids(uow: UnitOfWork, feed_id: int) -> tuple[list[int], set[int]
     )
     when = func.coalesce(Task.due, Task.planned_start)
     query = query.where(when.isnot(None), when >= start, when <= end)
-    rows = session.execute(query.order_by(when, Task.id).limit(feed.max_items)).all()
-    return [r.id for r in rows], {r.id for r in rows if str(r.visibility) == "private"}
+    return query.order_by(when, Task.id).limit(feed.max_items)
 
 
 def _scope_clause(session: Session, feed: Feed, now: dt.datetime) -> Any:

@@ -9,7 +9,7 @@ import pytest
 import vobject
 from icalendar import Calendar
 
-from sync.feeds import FeedItem, FeedMeta, render_feed
+from sync.feeds import FeedItem, FeedMeta, ItemTextCache, feed_body, item_text, render_feed
 from sync.ical import TaskData
 
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
@@ -169,3 +169,200 @@ def test_tasks_without_dates_are_left_out_of_event_profiles() -> None:
     undated = dataclasses.replace(TASK, planned_start=None, due=None)
     assert _components(_render("event-due", "full", undated), "VEVENT") == []
     assert len(_components(_render("vtodo", "full", undated), "VTODO")) == 1
+
+
+#: What icalendar wrote for these items before the feed wrote its lines itself: the writer
+#: must keep every byte (property order, folding, escaping, VALARM after the properties).
+GOLDEN = r"""BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Hermes Groupware//Hermes CRM//PL
+CALSCALE:GREGORIAN
+METHOD:PUBLISH
+X-WR-CALDESC:Hermes CRM: Reklamacje, dyrektor
+X-WR-CALNAME:Reklamacje, dyrektor
+COLOR:firebrick
+REFRESH-INTERVAL;VALUE=DURATION:PT1H30M
+X-APPLE-CALENDAR-COLOR:#C62828
+X-PUBLISHED-TTL:PT1H30M
+X-WR-TIMEZONE:Europe/Warsaw
+BEGIN:VTODO
+CATEGORIES:Reklamacje
+DESCRIPTION:Klient dzwonił dwa razy.\n\n— Rozmowa: zamówi w piątek.\n
+ \nREK/2026/0042 (Reklamacje)\nŻabka Polska sp. z o.o.\nŁucja Śliwa <luc
+ ja@zabka.pl>
+DTSTAMP:20261120T090000Z
+DTSTART;VALUE=DATE:20260327
+DUE;VALUE=DATE:20260330
+LAST-MODIFIED:20261120T090000Z
+PRIORITY:1
+SEQUENCE:2
+STATUS:IN-PROCESS
+SUMMARY:[REK] Pęknięta obudowa 🛠️ – pilne
+UID:hermes-42-feed-todo@hermes-groupware
+END:VTODO
+BEGIN:VEVENT
+SUMMARY:[REK] Pęknięta obudowa 🛠️ – pilne
+DTSTART;VALUE=DATE:20260330
+DTEND;VALUE=DATE:20260331
+DTSTAMP:20261120T090000Z
+UID:hermes-42-feed-event@hermes-groupware
+SEQUENCE:2
+CATEGORIES:Reklamacje
+DESCRIPTION:Klient dzwonił dwa razy.\n\n— Rozmowa: zamówi w piątek.\n
+ \nREK/2026/0042 (Reklamacje)\nŻabka Polska sp. z o.o.\nŁucja Śliwa <luc
+ ja@zabka.pl>
+LAST-MODIFIED:20261120T090000Z
+STATUS:CONFIRMED
+TRANSP:TRANSPARENT
+END:VEVENT
+BEGIN:VTODO
+CATEGORIES:Reklamacje,pilne\, VIP,a\;b
+COMPLETED:20261120T090000Z
+DTSTAMP:20261120T090000Z
+DTSTART:20260328T230000Z
+DUE:20260329T140000Z
+LAST-MODIFIED:20261120T090000Z
+PERCENT-COMPLETE:100
+PRIORITY:1
+SEQUENCE:0
+STATUS:COMPLETED
+SUMMARY:[REK] Zwrot\; 2 szt.\, C:\\Dane\nlinia 2 – zażółć gęślą j
+ aźń\, zażółć gęślą jaźń
+UID:hermes-44-feed-todo@hermes-groupware
+END:VTODO
+BEGIN:VEVENT
+SUMMARY:[REK] Zwrot\; 2 szt.\, C:\\Dane\nlinia 2 – zażółć gęślą j
+ aźń\, zażółć gęślą jaźń
+DTSTART:20260329T133000Z
+DTEND:20260329T140000Z
+DTSTAMP:20261120T090000Z
+UID:hermes-44-feed-event@hermes-groupware
+SEQUENCE:0
+CATEGORIES:Reklamacje,pilne\, VIP,a\;b
+LAST-MODIFIED:20261120T090000Z
+STATUS:CONFIRMED
+TRANSP:TRANSPARENT
+BEGIN:VALARM
+ACTION:DISPLAY
+DESCRIPTION:[REK] Zwrot\; 2 szt.\, C:\\Dane\nlinia 2 – zażółć gęśl
+ ą jaźń\, zażółć gęślą jaźń
+TRIGGER:-PT15M
+END:VALARM
+END:VEVENT
+BEGIN:VTODO
+DTSTAMP:20261120T090000Z
+DTSTART:20260328T230000Z
+DUE:20260329T140000Z
+LAST-MODIFIED:20261120T090000Z
+SEQUENCE:6
+SUMMARY:Busy
+UID:hermes-45-feed-todo@hermes-groupware
+END:VTODO
+BEGIN:VEVENT
+SUMMARY:Busy
+DTSTART:20260329T133000Z
+DTEND:20260329T140000Z
+DTSTAMP:20261120T090000Z
+UID:hermes-45-feed-event@hermes-groupware
+SEQUENCE:6
+LAST-MODIFIED:20261120T090000Z
+TRANSP:TRANSPARENT
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def _golden_items() -> list[FeedItem]:
+    odd = dataclasses.replace(
+        TIMED,
+        task_id=44,
+        subject="Zwrot; 2 szt., C:\\Dane\nlinia 2 – zażółć gęślą jaźń, zażółć gęślą jaźń",
+        categories=("pilne, VIP", "a;b"),
+        status="done",
+        completed_at=NOW,
+    )
+    return [
+        FeedItem(task=TASK, version=3, redaction="full", notes=("Rozmowa: zamówi w piątek.",)),
+        FeedItem(task=odd, version=1, redaction="no-notes"),
+        FeedItem(
+            task=dataclasses.replace(TIMED, task_id=45), version=7, redaction="busy", locale="en"
+        ),
+    ]
+
+
+def test_golden_bytes_of_both_profiles_with_every_redaction_and_alarms() -> None:
+    meta = FeedMeta(
+        name="Reklamacje, dyrektor",
+        description="Hermes CRM: Reklamacje, dyrektor",
+        time_zone="Europe/Warsaw",
+        ttl_minutes=90,
+        profile="both",
+        colour="#C62828",
+        alarms=True,
+    )
+    body = render_feed(meta, _golden_items())
+    assert body.decode() == GOLDEN.replace("\n", "\r\n")
+    vobject.readOne(body.decode())
+
+
+def test_text_round_trips_through_both_parsers() -> None:
+    subject = "a, b; c\\d\ne \\N 🛠️ – " + "Zażółć gęślą jaźń " * 5
+    categories = ("x, y", "z;w", "back\\slash", "Ł🛠️")
+    task = dataclasses.replace(TASK, subject=subject, categories=categories)
+    text = _render("event-due", "full", task, alarms=True)
+    (event,) = _components(text, "VEVENT")
+    assert str(event["SUMMARY"]) == f"[REK] {subject}"
+    assert event["CATEGORIES"].cats == ["Reklamacje", *categories]
+    other = vobject.readOne(text).vevent
+    assert other.summary.value == f"[REK] {subject}"
+    assert other.categories.value == ["Reklamacje", *categories]
+
+
+def test_folded_lines_never_split_a_character() -> None:
+    long = dataclasses.replace(TASK, subject="🛠️ł€" * 40, description="ą" * 500)
+    for line in _render("both", "full", long).encode().split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode()  # each physical line is whole UTF-8 on its own
+
+
+def test_calendar_name_keeps_its_characters_and_a_line_break_cannot_end_the_line() -> None:
+    meta = dataclasses.replace(_meta("event-due"), name="Reklamacje, dyrektor; 🛠️\nlinia 2")
+    text = render_feed(meta, []).decode()
+    assert "X-WR-CALNAME:Reklamacje, dyrektor; 🛠️\\nlinia 2\r\n" in text  # as icalendar wrote X-
+    assert Calendar.from_ical(text)["METHOD"] == "PUBLISH"
+    vobject.readOne(text)
+
+
+def test_empty_values() -> None:
+    bare = dataclasses.replace(TASK, subject="", description="", customer=None, contact=None)
+    (event,) = _components(_render("event-due", "full", bare), "VEVENT")
+    assert str(event["SUMMARY"]) == "[REK] "
+    assert str(event["DESCRIPTION"]) == "— Rozmowa: zamówi w piątek.\n\nREK/2026/0042 (Reklamacje)"
+    empty = render_feed(_meta("vtodo"), []).decode()
+    assert empty.startswith("BEGIN:VCALENDAR\r\n") and empty.endswith("\r\nEND:VCALENDAR\r\n")
+    assert "BEGIN:VTODO" not in empty
+
+
+def test_feed_body_of_item_texts_is_the_render() -> None:
+    """The HTTP layer assembles cached item texts with feed_body: the same bytes."""
+    meta = _meta("both", alarms=True)
+    items = _golden_items()
+    texts = [item_text(meta, item) for item in items]
+    assert feed_body(meta, texts) == render_feed(meta, items)
+    undated = FeedItem(
+        task=dataclasses.replace(TASK, due=None, planned_start=None), version=1, redaction="full"
+    )
+    assert item_text(_meta("event-due"), undated) == b""  # nothing to show: no empty line
+    assert feed_body(_meta("event-due"), [b""]) == render_feed(_meta("event-due"), [])
+
+
+def test_item_text_cache_keeps_the_most_recently_used() -> None:
+    cache = ItemTextCache(capacity=2)
+    cache.put("a", b"A")
+    cache.put("b", b"B")
+    assert cache.get("a") == b"A"  # now "b" is the least recently used
+    cache.put("c", b"C")
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (b"A", None, b"C")
+    assert len(cache) == 2
+    cache.clear()
+    assert cache.get("a") is None
