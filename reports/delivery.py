@@ -1,10 +1,12 @@
 """A claimed report run, rendered for each recipient with that reader's rights, into the outbox.
 
-Each employee gets the report built in a unit of work acting as them, so nobody reads tasks
-they could not open themselves (hidden parents included); an outside address gets what the
-schedule's owner may see in the registers that allow outside recipients. Readers who would see
-the same thing share one build: every employee is their own reader, outside addresses share
-one per language and zone.
+A schedule's reports go out together: each recipient gets one mail with every report of the
+schedule, in its order. Each employee gets the reports built in a unit of work acting as them,
+so nobody reads tasks they could not open themselves (hidden parents included); an outside
+address gets what the schedule's owner may see in the registers that allow outside
+recipients. Readers who would see the same thing share one build: every employee is their own
+reader, outside addresses share one per language and zone. "Skip if empty" skips a reader
+only when every report of theirs is empty.
 
 Exactly once: the slow work (queries, charts, attachments) runs outside any write transaction;
 then one transaction finishes the run, fenced by this instance's claim, and queues one mail
@@ -15,9 +17,10 @@ retried on a later tick; after the last attempt its owner gets a short note with
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,9 +29,9 @@ from sqlalchemy import select
 
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database
-from hermes_groupware.errors import HermesError, NotFound
+from hermes_groupware.errors import HermesError, InvalidInput, NotFound
 from hermes_groupware.models import Employee
-from hermes_groupware.models.enums import Locale, ReportRunStatus, Source
+from hermes_groupware.models.enums import Locale, ReportKind, ReportRunStatus, Source
 from hermes_groupware.services import mailbox, report_schedules
 from hermes_groupware.services.directory import actor_for
 from hermes_groupware.services.report_schedules import Recipient, RunJob
@@ -40,6 +43,8 @@ from reports.unsubscribe import unsubscribe_url
 log = logging.getLogger(__name__)
 _SYSTEM = Actor.system("reports")
 _MAX_ERROR = 1000
+#: ``outbound_messages.kind`` is String(40): a long list of report kinds is cut to fit
+KIND_LENGTH = 40
 
 #: One reader: an employee's id, or (locale, zone) of outside addresses.
 _Reader = int | tuple[Locale, str]
@@ -82,20 +87,33 @@ def _render(db: Database, settings: Settings, job: RunJob) -> list[_Letter]:
         key = recipient.employee_id or (recipient.locale, recipient.time_zone)
         readers.setdefault(key, []).append(recipient)
     actors = _actors(db, {r for r in readers if isinstance(r, int)} | {job.owner_id})
-    # checked again: what was stored may predate a default or a rule of the current version
-    params = registry.check_params(job.report, job.params)
+    params = _checked_params(job)
     letters, now = [], dt.datetime.now(dt.UTC)
     for recipients in readers.values():
-        result = _build(db, job, params, recipients[0], actors)
-        if job.skip_if_empty and result.is_empty:
+        results = _build(db, job, params, recipients[0], actors)
+        if job.skip_if_empty and all(result.is_empty for result in results):
             continue
         for recipient in recipients:
             owner = recipient.employee_id == job.owner_id
             link = None if owner else unsubscribe_url(settings, job.schedule_id, recipient.address)
-            raw = mail.report_mail(settings, job, recipient, result, now=now, unsubscribe_url=link)
+            raw = mail.report_mail(settings, job, recipient, results, now=now, unsubscribe_url=link)
             identifier = mail.message_id(settings, job.run_id, recipient.address)
             letters.append(_Letter(recipient.address, identifier, raw))
     return letters
+
+
+def _checked_params(job: RunJob) -> dict[ReportKind, dict[str, Any]]:
+    """Each report's parameters, checked again: what was stored may predate a default or a
+    rule of the current version. An error names the report (``params.pipeline.months``)."""
+    checked = {}
+    for kind in job.reports:
+        try:
+            checked[kind] = registry.check_params(kind, job.params.get(kind.value, {}))
+        except InvalidInput as exc:
+            reason = exc.message.removeprefix(f"{exc.field}: ")
+            key = exc.field.removeprefix("params.")
+            raise InvalidInput(f"params.{kind.value}.{key}", reason) from exc
+    return checked
 
 
 def _actors(db: Database, employee_ids: set[int]) -> dict[int, Actor]:
@@ -107,11 +125,12 @@ def _actors(db: Database, employee_ids: set[int]) -> dict[int, Actor]:
 def _build(
     db: Database,
     job: RunJob,
-    params: Mapping[str, Any],
+    params: Mapping[ReportKind, Mapping[str, Any]],
     recipient: Recipient,
     actors: dict[int, Actor],
-) -> ReportResult:
-    """The report as this recipient may see it (outside addresses: through the owner)."""
+) -> list[ReportResult]:
+    """The schedule's reports, in its order, as this recipient may see them (outside addresses:
+    through the owner); one unit of work, so they share one moment and one scope."""
     reader = recipient.employee_id or job.owner_id
     if reader not in actors:
         raise NotFound(f"employee {reader} no longer exists")
@@ -120,10 +139,24 @@ def _build(
             uow,
             locale=recipient.locale,
             zone=ZoneInfo(recipient.time_zone),
-            params=params,
+            params={},
             outside=recipient.employee_id is None,
         )
-        return registry.build(job.report, ctx)
+        return [
+            registry.build(kind, dataclasses.replace(ctx, params=params[kind]))
+            for kind in job.reports
+        ]
+
+
+def outbox_kind(reports: Sequence[ReportKind]) -> str:
+    """``report:overdue+pipeline``: what the outbox row says it carries. A list too long for
+    the column keeps its first kinds whole and ends in ``+more``."""
+    kinds = [kind.value for kind in reports]
+    for keep in range(len(kinds), 0, -1):
+        label = "report:" + "+".join(kinds[:keep]) + ("" if keep == len(kinds) else "+more")
+        if len(label) <= KIND_LENGTH:
+            return label
+    return "report:more"
 
 
 def _queue(db: Database, job: RunJob, letters: list[_Letter], instance: str) -> ReportRunStatus:
@@ -140,7 +173,7 @@ def _queue(db: Database, job: RunJob, letters: list[_Letter], instance: str) -> 
                 message_id=letter.message_id,
                 recipient=letter.address,
                 raw=letter.raw,
-                kind=f"report:{job.report}",
+                kind=outbox_kind(job.reports),
             )
     return status
 

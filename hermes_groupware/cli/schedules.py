@@ -17,12 +17,19 @@ from hermes_groupware.services.report_schedule_admin import RunView, ScheduleSpe
 from reports import registry
 
 _ABOUT = """\
-One schedule sends one report; to send a director the overdue and the pipeline reports every
-Monday at 8:00, add two schedules:
+A schedule sends one or more reports together, in one e-mail. Every Monday at 8:00 the
+director gets the overdue and the pipeline reports in one mail, with Excel and PDF files:
 
-  hermes-groupware schedule add --report overdue  --cron "0 8 * * MON" --to director \\
+  hermes-groupware schedule add --report overdue,pipeline --cron "0 8 * * MON" --to director \\
       --format html,xlsx,pdf
-  hermes-groupware schedule add --report pipeline --cron "0 8 * * MON" --to director
+
+--report (comma-separated, or repeated) lists the reports in the mail's order; --view NAME
+adds the rows of a saved view as one more report (--report overdue --view "Zaległe" is two).
+--param KEY=VALUE sets a parameter of the only report; with several reports name the report:
+--param pipeline.months=3. A bare KEY is then refused even if only one of the reports knows
+it, so a command keeps its meaning when a report gets a new parameter. On update, --report
+replaces the list and the reports that stay keep their parameters; --param REPORT.KEY= (no
+value) removes one.
 
 --cron takes 5 fields (minute hour day-of-month month day-of-week; names such as MON or JAN
 work) in --tz (Europe/Warsaw). Across DST a time keeps its wall clock: 08:00 stays 08:00; a
@@ -31,7 +38,7 @@ at the first minute after the gap (03:00).
 
 --to (repeatable, or comma-separated): a login, group:SLUG (or a group's slug that is no
 login), or an e-mail address; an employee's address counts as that employee. Every employee
-gets the report with their own rights, in their language and time zone; an outside address
+gets the reports with their own rights, in their language and time zone; an outside address
 sees only what the owner may see in registers that allow it (register update CODE
 --external-reports on), in --locale. Employees may schedule reports only to themselves.
 
@@ -50,14 +57,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     ).add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
     add = schedule.add_parser(
         "add",
-        help="schedule a report",
+        help="schedule reports sent together in one e-mail",
         description=_ABOUT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _definition(add, adding=True)
     add.set_defaults(handler=_add)
     update = schedule.add_parser(
-        "update", help="change a schedule (--to and --format replace; --param KEY= removes)"
+        "update",
+        help="change a schedule (--report, --to and --format replace; --param KEY= removes)",
     )
     update.add_argument("id", type=int)
     _definition(update, adding=False)
@@ -66,7 +74,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         ("list", _list, "schedules with their next and last run"),
         ("show", _show, "one schedule, its next 5 fire times and last 10 runs"),
         ("delete", _delete, "delete a schedule with its runs"),
-        ("run-now", _run_now, "send a schedule's report now, from this process"),
+        ("run-now", _run_now, "send a schedule's reports now, from this process"),
         ("runs", _runs, "the runs of a schedule, newest first"),
     ):
         action = schedule.add_parser(name, help=about)
@@ -80,19 +88,32 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _definition(parser: argparse.ArgumentParser, *, adding: bool) -> None:
-    parser.add_argument("--report", choices=[k.value for k in ReportKind])
+    parser.add_argument(
+        "--report",
+        action="append",
+        metavar="LIST",
+        help=f"reports, in the mail's order: {', '.join(k.value for k in ReportKind)}",
+    )
     parser.add_argument("--cron", required=adding, metavar='"M H DOM MON DOW"')
     parser.add_argument("--tz", metavar="ZONE", help="IANA time zone (Europe/Warsaw)")
     parser.add_argument("--to", action="append", required=adding, metavar="RECIPIENT")
     parser.add_argument("--format", metavar="LIST", help="html,csv,xlsx,pdf (html: the body)")
-    parser.add_argument("--name", help="unique name (default: report, recipients and cron)")
-    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--view", metavar="NAME", help="the saved view (implies --report view)")
+    parser.add_argument("--name", help="unique name (default: reports, recipients and cron)")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="[REPORT.]KEY=VALUE",
+        help="a report parameter; REPORT. is required with several reports",
+    )
+    parser.add_argument("--view", metavar="NAME", help="a saved view (adds the report view)")
     parser.add_argument("--grace", metavar="MINUTES", help='catch-up window ("default")')
     parser.add_argument("--locale", choices=[x.value for x in Locale], help="for outside addresses")
     parser.add_argument("--owner", metavar="LOGIN", help="told about failures (default: you)")
     if adding:
-        parser.add_argument("--skip-if-empty", action="store_true", help="send no empty report")
+        parser.add_argument(
+            "--skip-if-empty", action="store_true", help="no mail whose reports are all empty"
+        )
         parser.add_argument("--disabled", action="store_true", help="save it paused")
     else:
         parser.add_argument("--skip-if-empty", choices=["on", "off"])
@@ -101,29 +122,25 @@ def _definition(parser: argparse.ArgumentParser, *, adding: bool) -> None:
 
 
 def _spec(args: argparse.Namespace, current: ScheduleView | None) -> ScheduleSpec:
-    """The options as a spec; report parameters checked by the report module."""
-    report = args.report or ("view" if args.view else None)
-    kind = report or (current.report if current else None)
-    if kind is None:
+    """The options as a spec; each report's parameters checked by its report module."""
+    listed = [k.strip() for value in args.report or () for k in value.split(",") if k.strip()]
+    if args.report is None and current is not None:
+        listed = [kind.value for kind in current.reports]  # an update keeps them
+    if args.view and ReportKind.VIEW.value not in listed:
+        listed.append(ReportKind.VIEW.value)
+    if not listed:
         raise InvalidInput("report", "give --report (or --view)")
-    params = dict(current.params) if current and kind == current.report else {}
-    given = [*args.param, *([f"view={args.view}"] if args.view else [])]
-    for item in given:
-        key, equals, value = item.partition("=")
-        if not equals or not key.strip():
-            raise InvalidInput("param", f"expected KEY=VALUE, got {item!r}")
-        if value:
-            params[key.strip()] = value
-        else:
-            params.pop(key.strip(), None)
-    check = current is None or report is not None or given
+    reports = report_schedule_admin.parse_reports(listed, field="report")
+    changed = args.report is not None or args.view is not None
+    given = [*args.param, *([f"view.view={args.view}"] if args.view else [])]
+    check = current is None or changed or given
     recipients = [r.strip() for value in args.to or () for r in value.split(",") if r.strip()]
-    default_name = f"{kind} to {', '.join(recipients)} at {args.cron}"[:200]
+    default_name = f"{'+'.join(reports)} to {', '.join(recipients)} at {args.cron}"[:200]
     default_grace = args.grace == "default"
     return ScheduleSpec(
         name=args.name or (default_name if current is None else None),
-        report=report,
-        params=registry.check_params(ReportKind(kind), params) if check else None,
+        reports=reports if changed else None,
+        params=_params(reports, given, current) if check else None,
         cron=args.cron,
         time_zone=args.tz,
         recipients=recipients if args.to else None,
@@ -135,6 +152,51 @@ def _spec(args: argparse.Namespace, current: ScheduleView | None) -> ScheduleSpe
         locale=args.locale,
         owner=args.owner,
     )
+
+
+def _params(
+    reports: tuple[ReportKind, ...], given: list[str], current: ScheduleView | None
+) -> dict[str, dict[str, Any]]:
+    """Every report's parameters: the current ones of the reports that stay, changed by the
+    ``[REPORT.]KEY=VALUE`` items (an empty value removes the key), then checked per report."""
+    params = {k.value: dict(current.params.get(k.value, {})) if current else {} for k in reports}
+    for item in given:
+        kind, key, value = _param(item, reports)
+        if value:
+            params[kind][key] = value
+        else:
+            params[kind].pop(key, None)
+    checked = {}
+    for kind in reports:
+        try:
+            checked[kind.value] = registry.check_params(kind, params[kind.value])
+        except InvalidInput as exc:  # "params.months" becomes "params.pipeline.months"
+            field = f"params.{kind.value}" + exc.field.removeprefix("params")
+            raise InvalidInput(field, exc.message.removeprefix(f"{exc.field}: ")) from exc
+    return checked
+
+
+def _param(item: str, reports: tuple[ReportKind, ...]) -> tuple[str, str, str]:
+    """``[REPORT.]KEY=VALUE`` as (report kind, key, value); the report may be left out only
+    when the schedule has one."""
+    name, equals, value = item.partition("=")
+    prefix, dot, key = name.strip().rpartition(".")
+    if not equals or not key.strip():
+        raise InvalidInput("param", f"expected [REPORT.]KEY=VALUE, got {item!r}")
+    if not dot:
+        if len(reports) > 1:
+            choices = " or ".join(f"{kind}.{key.strip()}={value}" for kind in reports)
+            raise InvalidInput(
+                "param",
+                f"{item!r} is ambiguous with several reports ({', '.join(reports)}): "
+                f"give {choices}",
+            )
+        return reports[0].value, key.strip(), value
+    kind = next((k for k in reports if k.value == prefix.strip()), None)
+    if kind is None:
+        listed = ", ".join(reports)
+        raise InvalidInput("param", f"{item!r}: {prefix!r} is not one of the reports ({listed})")
+    return kind.value, key.strip(), value
 
 
 def _switch(value: bool | str | None) -> bool | None:
@@ -169,7 +231,8 @@ def _print_saved(view: ScheduleView, verb: str, *, as_json: bool) -> None:
     if as_json:
         print_json(_jsonable(view))
         return
-    print(f"{verb} schedule {view.id} ({view.name}): {view.report}, {view.cron} {view.time_zone}")
+    reports = ", ".join(view.reports)
+    print(f"{verb} schedule {view.id} ({view.name}): {reports} at {view.cron} {view.time_zone}")
     print(f"next run: {_next_run(view)}")
 
 
@@ -192,12 +255,12 @@ def _list(ctx: CommandContext, args: argparse.Namespace) -> int:
         print_json([_jsonable(v) for v in views])
         return 0
     print_table(
-        ["id", "name", "report", "cron", "zone", "enabled", "next run", "last run"],
+        ["id", "name", "reports", "cron", "zone", "enabled", "next run", "last run"],
         [
             [
                 v.id,
                 v.name,
-                v.report,
+                ", ".join(v.reports),
                 v.cron,
                 v.time_zone,
                 v.enabled,
@@ -220,7 +283,8 @@ def _show(ctx: CommandContext, args: argparse.Namespace) -> int:
         return 0
     grace = view.grace_minutes
     fields = {
-        "report": f"{view.report} {json.dumps(view.params)}" if view.params else view.report,
+        "reports": ", ".join(view.reports),
+        "parameters": _param_text(view),
         "cron": f"{view.cron} ({view.time_zone})",
         "to": ", ".join(view.recipients),
         "unsubscribed": ", ".join(view.unsubscribed) or "-",
@@ -243,6 +307,17 @@ def _show(ctx: CommandContext, args: argparse.Namespace) -> int:
     print("last runs:")
     _print_runs(runs)
     return 0
+
+
+def _param_text(view: ScheduleView) -> str:
+    """The parameters as ``--param`` takes them: ``pipeline.months=3, overdue.register=HAN``."""
+    items = [
+        f"{kind}.{key}={value if isinstance(value, str) else json.dumps(value)}"
+        for kind in view.reports
+        for key, value in view.params.get(kind.value, {}).items()
+        if value is not None
+    ]
+    return ", ".join(items) or "-"
 
 
 def _print_runs(runs: list[RunView]) -> None:

@@ -1,9 +1,9 @@
 """Saved views, report schedules, their recipients and runs.
 
 A saved view is a named filter over tasks; whoever runs it sees only what they may see. A
-schedule sends one report on a cron expression in a time zone; each occurrence is one
-``report_runs`` row, unique per (schedule, local wall-clock time), claimed atomically, so N
-instances send it once and the autumn DST hour cannot fire it twice.
+schedule sends one or more reports, together in one mail, on a cron expression in a time zone;
+each occurrence is one ``report_runs`` row, unique per (schedule, local wall-clock time),
+claimed atomically, so N instances send it once and the autumn DST hour cannot fire it twice.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hermes_groupware.db.base import Base, bool_false, bool_true, intpk, utc_now
 from hermes_groupware.db.types import UTCDateTime, text_enum
-from hermes_groupware.models.enums import Locale, ReportKind, ReportRunStatus, ViewAudience
+from hermes_groupware.models.enums import Locale, ReportRunStatus, ViewAudience
 
 saved_view_groups = Table(
     "saved_view_groups",
@@ -62,8 +62,11 @@ class SavedView(Base):
 
 
 class ReportSchedule(Base):
-    """Send ``report`` (with JSON ``params``) on ``cron`` in ``time_zone`` to the recipients.
+    """Send ``reports`` in one mail on ``cron`` in ``time_zone`` to the recipients.
 
+    ``reports`` is a comma list of distinct ReportKind values in the mail's order
+    (``overdue,pipeline``): a director's Monday reports are one schedule and one mail.
+    ``params`` is a JSON object keyed by kind, every kind present (``{}`` when none).
     ``next_fire_at`` (UTC) is recomputed whenever the schedule is saved and after every
     materialised occurrence, so an admin's edit takes effect on the next tick of any instance.
     ``grace_minutes`` overrides ``[reports] grace_minutes`` for catching up missed runs.
@@ -73,7 +76,7 @@ class ReportSchedule(Base):
 
     id: Mapped[intpk]
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    report: Mapped[ReportKind] = mapped_column(text_enum(ReportKind, 12))
+    reports: Mapped[str] = mapped_column(String(100))
     params: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     cron: Mapped[str] = mapped_column(String(100))
     time_zone: Mapped[str] = mapped_column(

@@ -9,8 +9,11 @@ an employee (NotFound).
 Every save re-plans ``next_fire_at`` in the same transaction, so an edit takes effect on the
 next tick of any instance, without a restart. Re-planning starts at the earlier of now and an
 occurrence that was already due but not yet picked up, so an edit never swallows it.
-Report parameters are checked by the caller (``reports.registry.check_params``): the core
-does not import ``reports``.
+
+A schedule carries one or more distinct reports, sent together in one mail in the order
+given; their parameters are kept per report kind. Each kind's parameters are checked by the
+caller (``reports.registry.check_params``): the core does not import ``reports``, it checks
+only their shape and that a view report names a saved view.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -50,16 +53,20 @@ _E = TypeVar("_E", bound=enum.StrEnum)
 @dataclass(frozen=True)
 class ScheduleSpec:
     """A schedule's definition. On update None leaves a field alone; a new schedule needs
-    ``name``, ``report``, ``cron`` and ``recipients``.
+    ``name``, ``reports``, ``cron`` and ``recipients``.
 
+    ``reports``: distinct kinds in the mail's order; on update the new list replaces the old.
+    ``params``: by kind value (``{"pipeline": {"months": 3}}``); a kind given replaces that
+    kind's parameters, a kind left out keeps its own (``{}`` for a new one), so changing the
+    list does not lose the parameters of the reports that stay.
     ``recipients``: see :mod:`report_recipients`. ``owner``: a login; by default the acting
     employee, else the first employee among the recipients. Enum fields may come as their
     text (an API passes on what it got); unknown values are InvalidInput naming the field.
     """
 
     name: str | None = None
-    report: ReportKind | str | None = None
-    params: Mapping[str, Any] | None = None
+    reports: Sequence[ReportKind | str] | None = None
+    params: Mapping[str, Mapping[str, Any]] | None = None
     cron: str | None = None
     time_zone: str | None = None
     recipients: Sequence[str] | None = None
@@ -95,8 +102,8 @@ class ScheduleView:
 
     id: int
     name: str
-    report: ReportKind
-    params: dict[str, Any]
+    reports: tuple[ReportKind, ...]
+    params: dict[str, dict[str, Any]]
     cron: str
     time_zone: str
     owner: str
@@ -114,11 +121,12 @@ class ScheduleView:
 
 def create_schedule(uow: UnitOfWork, spec: ScheduleSpec) -> ScheduleView:
     """Validate and save a new schedule; its first fire time is planned from now."""
-    for field in ("name", "report", "cron", "recipients"):
+    for field in ("name", "reports", "cron", "recipients"):
         if not getattr(spec, field):
             raise InvalidInput(field, "required for a new schedule")
     targets = report_recipients.parse_targets(uow, spec.recipients or ())
     schedule = ReportSchedule(
+        reports="",
         params="{}",
         time_zone=DEFAULT_ZONE,
         formats=ReportFormat.HTML.value,
@@ -233,11 +241,12 @@ def schedule_view(session: Session, schedule: ReportSchedule) -> ScheduleView:
         .where(ReportUnsubscription.schedule_id == schedule.id)
         .order_by(ReportUnsubscription.address)
     )
+    reports = parse_reports(schedule.reports)
     return ScheduleView(
         id=schedule.id,
         name=schedule.name,
-        report=ReportKind(schedule.report),
-        params=json.loads(schedule.params),
+        reports=reports,
+        params=parse_params(schedule.params, reports),
         cron=schedule.cron,
         time_zone=schedule.time_zone,
         owner=session.scalar(select(Employee.login).where(Employee.id == schedule.owner_id)) or "?",
@@ -260,6 +269,45 @@ def parse_formats(stored: str) -> tuple[ReportFormat, ...]:
     return tuple(f for f in ReportFormat if f in wanted)
 
 
+def parse_reports(
+    values: str | Iterable[ReportKind | str], *, field: str = "reports"
+) -> tuple[ReportKind, ...]:
+    """Report kinds from a comma list or a sequence, in the order given: at least one, each
+    known and given once (one mail has one section per kind). Else InvalidInput on ``field``.
+    """
+    items = values.split(",") if isinstance(values, str) else values
+    kinds: list[ReportKind] = []
+    for item in items:
+        text = item.strip()
+        try:
+            kind = ReportKind(text)
+        except ValueError as exc:
+            choices = ", ".join(k.value for k in ReportKind)
+            raise InvalidInput(field, f"unknown report {text!r}; one of: {choices}") from exc
+        if kind in kinds:
+            raise InvalidInput(field, f"report {kind.value!r} is given twice")
+        kinds.append(kind)
+    if not kinds:
+        raise InvalidInput(field, "at least one report")
+    return tuple(kinds)
+
+
+def parse_params(stored: str, reports: Sequence[ReportKind]) -> dict[str, dict[str, Any]]:
+    """The stored JSON as parameters of every report of the schedule (``{}`` when none);
+    InvalidInput when a hand-written value is not an object of objects."""
+    try:
+        loaded = json.loads(stored or "{}")
+    except ValueError as exc:
+        raise InvalidInput("params", f"not JSON: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise InvalidInput("params", "expected a JSON object keyed by report")
+    params = {kind.value: loaded.get(kind.value) or {} for kind in reports}
+    for kind, values in params.items():
+        if not isinstance(values, dict):
+            raise InvalidInput(f"params.{kind}", "expected a JSON object")
+    return params
+
+
 # --- validation -------------------------------------------------------------------------------
 
 
@@ -278,15 +326,17 @@ def _apply(
 
 
 def _apply_content(session: Session, schedule: ReportSchedule, spec: ScheduleSpec) -> None:
-    """What is sent: name, report and parameters, formats, language, empty reports."""
+    """What is sent: name, reports and their parameters, formats, language, empty reports."""
     if spec.name is not None:
         schedule.name = _name(session, spec.name, schedule.id)
-    if spec.report is not None:
-        schedule.report = _member(ReportKind, spec.report, "report")
-    if spec.params is not None:
-        schedule.params = _params(spec.params)
-    if schedule.report == ReportKind.VIEW:
-        _require_view(session, json.loads(schedule.params).get("view"))
+    if spec.reports is not None or spec.params is not None:
+        current = parse_reports(schedule.reports) if schedule.reports else ()
+        kept = parse_params(schedule.params, current) if current else {}
+        reports = current if spec.reports is None else parse_reports(spec.reports)
+        schedule.params = _params(reports, kept, spec.params or {})
+        schedule.reports = ",".join(reports)
+        if ReportKind.VIEW in reports:
+            _require_view(session, json.loads(schedule.params)[ReportKind.VIEW.value].get("view"))
     if spec.formats is not None:
         wanted = {_member(ReportFormat, f, "formats") for f in spec.formats}
         schedule.formats = ",".join(parse_formats(",".join(wanted)))
@@ -338,11 +388,24 @@ def _name(session: Session, name: str, schedule_id: int | None) -> str:
     return name
 
 
-def _params(params: Mapping[str, Any]) -> str:
-    if not isinstance(params, Mapping):
-        raise InvalidInput("params", "expected a JSON object")
+def _params(
+    reports: Sequence[ReportKind],
+    kept: Mapping[str, dict[str, Any]],
+    given: Mapping[str, Mapping[str, Any]],
+) -> str:
+    """Every report's parameters as JSON: the given ones, else those kept, else none."""
+    if not isinstance(given, Mapping):
+        raise InvalidInput("params", "expected a JSON object keyed by report")
+    names = [kind.value for kind in reports]
+    for kind, values in given.items():
+        if kind not in names:
+            listed = ", ".join(names)
+            raise InvalidInput(f"params.{kind}", f"not a report of this schedule ({listed})")
+        if not isinstance(values, Mapping):
+            raise InvalidInput(f"params.{kind}", "expected a JSON object")
+    merged = {name: dict(given[name] if name in given else kept.get(name, {})) for name in names}
     try:
-        return json.dumps(dict(params), ensure_ascii=False, sort_keys=True)
+        return json.dumps(merged, ensure_ascii=False, sort_keys=True)
     except (TypeError, ValueError) as exc:
         raise InvalidInput("params", f"not representable as JSON: {exc}") from exc
 
@@ -350,7 +413,7 @@ def _params(params: Mapping[str, Any]) -> str:
 def _require_view(session: Session, name: object) -> None:
     """A view report needs a saved view of that name (each reader's rights apply later)."""
     if not session.scalar(select(exists().where(SavedView.name == name))):
-        raise InvalidInput("params.view", f"no saved view named {name!r}")
+        raise InvalidInput("params.view.view", f"no saved view named {name!r}")
 
 
 def _grace(minutes: int | None) -> int:

@@ -15,7 +15,6 @@ sent once (marked late) if it is within the grace window; every other one is rec
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import deque
 from dataclasses import dataclass
 from itertools import takewhile
@@ -39,7 +38,12 @@ from hermes_groupware.models import (
 from hermes_groupware.models.enums import Locale, ReportFormat, ReportKind, ReportRunStatus
 from hermes_groupware.services import report_timing
 from hermes_groupware.services.directory import validate_time_zone
-from hermes_groupware.services.report_schedule_admin import manageable, parse_formats
+from hermes_groupware.services.report_schedule_admin import (
+    manageable,
+    parse_formats,
+    parse_params,
+    parse_reports,
+)
 
 #: An occurrence picked up later than this after its time is marked late in the mail.
 LATE_AFTER = dt.timedelta(minutes=5)
@@ -65,13 +69,17 @@ class Recipient:
 
 @dataclass(frozen=True)
 class RunJob:
-    """A claimed run with everything the delivery needs; recipients resolved at claim time."""
+    """A claimed run with everything the delivery needs; recipients resolved at claim time.
+
+    ``reports`` go into one mail in this order; ``params`` holds each one's parameters by
+    kind value, every kind present (``{}`` when none).
+    """
 
     run_id: int
     schedule_id: int
     schedule_name: str
-    report: ReportKind
-    params: dict[str, Any]
+    reports: tuple[ReportKind, ...]
+    params: dict[str, dict[str, Any]]
     formats: tuple[ReportFormat, ...]
     skip_if_empty: bool
     owner_id: int
@@ -108,6 +116,7 @@ def materialise_due(
         try:
             report_timing.validate_cron(schedule.cron)
             validate_time_zone(schedule.time_zone)
+            parse_params(schedule.params, parse_reports(schedule.reports))
         except InvalidInput as exc:  # written around the service: stop it, say why, go on
             created += _unplannable(uow.session, schedule, now, exc.message)
             continue
@@ -229,11 +238,17 @@ def claim_runs(
         elif max_attempts is not None and run.attempts >= max_attempts:
             _end(run, ReportRunStatus.FAILED, now, f"abandoned after {run.attempts} attempts")
         else:
+            try:
+                reports = parse_reports(schedule.reports)
+                params = parse_params(schedule.params, reports)
+            except InvalidInput as exc:  # written around the service: one run fails, not all
+                _end(run, ReportRunStatus.FAILED, now, exc.message)
+                continue
             run.status = ReportRunStatus.RENDERING
             run.claimed_by = instance
             run.lease_until = now + dt.timedelta(seconds=lease_seconds)
             run.attempts += 1
-            jobs.append(_job(session, run, schedule))
+            jobs.append(_job(session, run, schedule, reports, params))
     session.flush()
     return jobs
 
@@ -301,14 +316,20 @@ def is_subscribed(session: Session, schedule_id: int, address: str) -> bool:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _job(session: Session, run: ReportRun, schedule: ReportSchedule) -> RunJob:
+def _job(
+    session: Session,
+    run: ReportRun,
+    schedule: ReportSchedule,
+    reports: tuple[ReportKind, ...],
+    params: dict[str, dict[str, Any]],
+) -> RunJob:
     owner_address = session.scalar(select(Employee.email).where(Employee.id == schedule.owner_id))
     return RunJob(
         run_id=run.id,
         schedule_id=schedule.id,
         schedule_name=schedule.name,
-        report=ReportKind(schedule.report),
-        params=json.loads(schedule.params),
+        reports=reports,
+        params=params,
         formats=parse_formats(schedule.formats),
         skip_if_empty=schedule.skip_if_empty,
         owner_id=schedule.owner_id,

@@ -263,14 +263,18 @@ def delete_view(uow: UnitOfWork, name: str) -> None:
 
 
 def _schedules_using(session: Session, name: str) -> list[str]:
-    """Report schedules of this view (they name it in their parameters)."""
+    """Report schedules of this view (their view report names it in its parameters)."""
+    view = ReportKind.VIEW.value
     schedules = session.execute(
-        select(ReportSchedule.name, ReportSchedule.params).where(
-            ReportSchedule.report == ReportKind.VIEW
+        select(ReportSchedule.name, ReportSchedule.reports, ReportSchedule.params).where(
+            ReportSchedule.reports.contains(view)
         )
     )
     return [
-        schedule for schedule, params in schedules if json.loads(params or "{}").get("view") == name
+        schedule
+        for schedule, reports, params in schedules
+        if view in reports.split(",")
+        and (json.loads(params or "{}").get(view) or {}).get("view") == name
     ]
 
 

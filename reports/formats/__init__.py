@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from hermes_groupware.models.enums import ReportFormat
 from reports.formats.chart import chart_png
 from reports.formats.csv_format import csv_bytes
-from reports.formats.html import html_bytes, html_document
+from reports.formats.html import html_bytes, html_document, html_section
 from reports.formats.layout import lay_out
 from reports.formats.pdf import pdf_bytes
 from reports.formats.text import plain_text
@@ -42,25 +43,45 @@ class Attachment:
 
 @dataclass(frozen=True)
 class MailBody:
-    """The mail's HTML and text alternative, and the PNG the HTML shows by ``cid:``."""
+    """The mail's HTML and text alternative, and per report the PNG its section shows by
+    ``cid:`` (None: no chart, or no cid for it)."""
 
     html: str
     text: str
-    chart_png: bytes | None
+    charts: list[bytes | None]
 
 
 def mail_body(
-    result: ReportResult, *, body_rows: int, chart_cid: str | None, in_attachment: bool = True
+    results: Sequence[ReportResult],
+    *,
+    body_rows: int,
+    chart_cids: Sequence[str | None],
+    in_attachment: bool | Sequence[bool] = True,
 ) -> MailBody:
-    """The mail body: each table cut to ``body_rows`` data rows (totals kept) with a line
-    saying how many more rows ``in_attachment`` has (say ``False`` when no file is attached).
+    """One mail body for the reports of a schedule, a section each in the given order (a list
+    of contents on top when there are several): each table cut to ``body_rows`` data rows
+    (totals kept) with a line saying how many more rows ``in_attachment`` has (``False`` when
+    no file is attached; one flag per report when only some reports' files made it).
 
-    The chart is drawn only when the result has one and the caller gave ``chart_cid`` for it.
+    ``chart_cids[i]`` is the Content-ID of report ``i``'s chart; the chart is drawn only when
+    the report has one and a cid was given for it.
     """
-    layout = lay_out(result, row_limit=body_rows, in_attachment=in_attachment)
-    png = chart_png(result.chart) if result.chart and chart_cid else None
-    html = html_document(layout, chart=result.chart, chart_src=f"cid:{chart_cid}" if png else None)
-    return MailBody(html=html, text=plain_text(layout), chart_png=png)
+    if not results:
+        raise ValueError("a mail body needs at least one report")
+    attached = (
+        [in_attachment] * len(results) if isinstance(in_attachment, bool) else list(in_attachment)
+    )
+    if not len(chart_cids) == len(attached) == len(results):
+        raise ValueError("chart_cids and in_attachment need one entry per report")
+    layouts, sections, charts = [], [], []
+    for result, cid, in_files in zip(results, chart_cids, attached, strict=True):
+        layout = lay_out(result, row_limit=body_rows, in_attachment=in_files)
+        png = chart_png(result.chart) if result.chart and cid else None
+        src = f"cid:{cid}" if png else None
+        layouts.append(layout)
+        sections.append(html_section(layout, chart=result.chart, chart_src=src))
+        charts.append(png)
+    return MailBody(html=html_document(sections), text=plain_text(layouts), charts=charts)
 
 
 def export(result: ReportResult, fmt: ReportFormat) -> Attachment:

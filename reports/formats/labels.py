@@ -26,6 +26,7 @@ class Labels:
     figure: str
     value: str
     category: str
+    contents: str
 
 
 def labels(locale: Locale) -> Labels:
@@ -43,6 +44,7 @@ def labels(locale: Locale) -> Labels:
         figure=tr(locale, "Wskaźnik", "Figure"),
         value=tr(locale, "Wartość", "Value"),
         category=tr(locale, "Kategoria", "Category"),
+        contents=tr(locale, "W tym e-mailu", "In this e-mail"),
     )
 
 

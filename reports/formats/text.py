@@ -1,5 +1,5 @@
-"""Tables as aligned lines of text: the plain-text alternative of the report mail, and the
-compact listing the PDF prints long tables as.
+"""Tables as aligned lines of text: the plain-text alternative of the report mail (one section
+per report of the schedule), and the compact listing the PDF prints long tables as.
 
 Overdue rows start with ``!`` (there is no red in plain text or on a black-and-white printer),
 numbers are right-aligned, and a very long cell is cut so one row stays on one line.
@@ -7,6 +7,7 @@ numbers are right-aligned, and a very long cell is cut so one row stays on one l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reports.formats.layout import ReportLayout, RowLayout, TableLayout
@@ -14,6 +15,8 @@ from reports.formats.rendering import render
 
 _WIDEST_CELL = 40
 _GAP = "  "
+#: the line between two reports of one mail
+_SECTION_RULE = "=" * 60
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,24 @@ class TextTable:
     lines: list[str]
 
 
-def plain_text(layout: ReportLayout) -> str:
-    """The whole report as text."""
-    tables = [TextTable(table.title, _lines(table, layout)) for table in layout.tables]
-    return render("report.txt", report=layout, tables=tables)
+@dataclass(frozen=True)
+class TextSection:
+    """One report of the text: its texts and its tables' lines."""
+
+    report: ReportLayout
+    tables: list[TextTable]
+
+
+def plain_text(layouts: Sequence[ReportLayout]) -> str:
+    """The reports as text; several get a list of contents and a rule before each one, a
+    single report reads as itself alone."""
+    if not layouts:
+        raise ValueError("a text needs at least one report")
+    sections = [
+        TextSection(layout, [TextTable(t.title, _lines(t, layout)) for t in layout.tables])
+        for layout in layouts
+    ]
+    return render("report.txt", sections=sections, rule=_SECTION_RULE)
 
 
 def aligned(table: TableLayout) -> AlignedTable:

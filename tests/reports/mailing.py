@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -23,10 +24,16 @@ from hermes_groupware.db.session import Actor, Database, UnitOfWork
 from hermes_groupware.filestore import FileStore
 from hermes_groupware.models import OutboundMessage, ReportRun
 from hermes_groupware.models.enums import AccessLevel, Locale, ReportFormat, ReportKind, Source
-from hermes_groupware.services import registers, report_schedule_admin, report_schedules
+from hermes_groupware.services import (
+    lookups,
+    registers,
+    report_schedule_admin,
+    report_schedules,
+)
 from hermes_groupware.services.registers import RegisterChanges
 from hermes_groupware.services.report_schedule_admin import ScheduleSpec
 from hermes_groupware.services.report_schedules import RunJob
+from hermes_groupware.services.tasks import Opportunity, TaskChanges, create_task
 from reports.delivery import deliver_run
 from tests.conftest import DatabaseFactory, migrated
 from tests.factories import Factory
@@ -94,11 +101,23 @@ class Mailing:
             make.task(open_register, anna, OPEN_TASK, due=due)
             make.task(secret, anna, SECRET_TASK, due=due)
 
+    def opportunity(self, register: str, subject: str, value: str) -> None:
+        """An open opportunity of ``anna`` in ``register``: 50 %, closing in two weeks."""
+        with self.uow() as uow:
+            close = (uow.now() + dt.timedelta(days=14)).date()
+            create_task(
+                uow,
+                register_id=lookups.register_by_code(uow.session, register).id,
+                subject=subject,
+                responsible_id=lookups.employee_by_login(uow.session, "anna").id,
+                changes=TaskChanges(opportunity=Opportunity(Decimal(value), 50, "oferta", close)),
+            )
+
     def schedule(self, **spec: Any) -> int:
         """A weekly overdue schedule (fields of :class:`ScheduleSpec` override)."""
         values: dict[str, Any] = {
             "name": "Zaległe w poniedziałek",
-            "report": ReportKind.OVERDUE,
+            "reports": [ReportKind.OVERDUE],
             "cron": "0 8 * * MON",
             "owner": "boss",
             "formats": [ReportFormat.HTML, ReportFormat.XLSX],
@@ -168,6 +187,17 @@ def xlsx_cells(data: bytes) -> list[object]:
     """Every cell value of every sheet of a workbook."""
     workbook = openpyxl.load_workbook(io.BytesIO(data))
     return [cell.value for sheet in workbook for row in sheet.iter_rows() for cell in row]
+
+
+def images_of(message: EmailMessage) -> dict[str, bytes]:
+    """The inline PNGs (the charts) by Content-ID, without angle brackets."""
+    images = {}
+    for part in message.walk():
+        if part.get_content_type() == "image/png":
+            data = part.get_payload(decode=True)
+            assert isinstance(data, bytes)
+            images[str(part["Content-ID"]).strip("<>")] = data
+    return images
 
 
 def html_of(message: EmailMessage) -> str:

@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from hermes_groupware.db.session import Database, make_engine
 from hermes_groupware.filestore import FileStore
 from hermes_groupware.models import OutboundMessage, ReportRun
-from hermes_groupware.models.enums import ReportRunStatus
+from hermes_groupware.models.enums import ReportKind, ReportRunStatus
 from hermes_groupware.services import report_schedule_admin
 from reports.delivery import deliver_run
 from reports.scheduler import TickResult, instance_id, tick
 from tests.conftest import ON_POSTGRESQL, DatabaseFactory
-from tests.reports.mailing import Mailing, mailing_on
+from tests.reports.mailing import Mailing, files_of, mailing_on
 
 SENT = ReportRunStatus.SENT
 # Monday 30 November 2026, 07:50 in Warsaw
@@ -68,6 +68,27 @@ def test_a_due_run_is_delivered_once_at_eight(
         2,
     )
     assert sorted(mailing.mails(run.id)) == ["bob@firma.pl", "boss@firma.pl"]
+
+
+def test_the_directors_two_reports_arrive_as_one_mail_at_eight(
+    mailing: Mailing, clock: FrozenDateTimeFactory
+) -> None:
+    """The issue's "done when": overdue and pipeline every Monday 8:00, one mail each."""
+    mailing.schedule(
+        reports=[ReportKind.OVERDUE, ReportKind.PIPELINE],
+        params={"pipeline": {"months": 3}},
+        recipients=["boss", "bob"],
+    )
+    clock.move_to(MONDAY_0800 + dt.timedelta(seconds=20))
+    assert _tick(mailing).materialised == 1
+    assert _tick(mailing, "two") == TickResult(0)
+    (run,) = _runs(mailing)
+    assert (run.status, run.recipients) == (SENT, 2)
+    assert [m.kind for m in mailing.outbox()] == ["report:overdue+pipeline"] * 2
+    mails = mailing.mails(run.id)
+    assert sorted(mails) == ["bob@firma.pl", "boss@firma.pl"]
+    for mail in mails.values():
+        assert len([name for name in files_of(mail) if name.endswith(".xlsx")]) == 2
 
 
 def test_a_run_missed_while_down_goes_out_once_late(

@@ -30,10 +30,30 @@ def _add(run: Run, *args: str, expect: int = 0) -> Any:
 
 
 def test_one_command_schedules_monday_eight_for_the_director(demo: Run) -> None:
-    result = demo("schedule", "add", *WEEKLY, "--to", "tdabrowski", "--format", "xlsx,pdf")
+    """The issue's "done when": the overdue and the pipeline reports, one schedule."""
+    result = demo(
+        "schedule",
+        "add",
+        "--report",
+        "overdue,pipeline",
+        "--cron",
+        "0 8 * * MON",
+        "--to",
+        "tdabrowski",
+        "--format",
+        "html,xlsx,pdf",
+    )
     first, second = result.stdout.splitlines()
-    assert first.startswith("added schedule 1 (overdue to tdabrowski at 0 8 * * MON)")
+    assert first == (
+        "added schedule 1 (overdue+pipeline to tdabrowski at 0 8 * * MON): "
+        "overdue, pipeline at 0 8 * * MON Europe/Warsaw"
+    )
     shown = as_json(demo("schedule", "show", "1", "--json"))
+    assert shown["reports"] == ["overdue", "pipeline"]
+    assert shown["params"] == {
+        "overdue": {},
+        "pipeline": {"register": None, "assignee": None, "months": 6},  # checked, defaults
+    }
     local = dt.datetime.fromisoformat(shown["next_fire_local"])
     utc = dt.datetime.fromisoformat(shown["next_fire_at"])
     assert (local.weekday(), local.hour, local.minute) == (0, 8, 0)
@@ -60,7 +80,7 @@ def test_bad_input_is_refused_with_the_field_named(demo: Run) -> None:
         ("--to", "jan@@x"): "to: not an e-mail address",
         ("--to", "szef@klient.pl", "--owner", "admin"): "no register allows outside recipients",
         ("--to", "admin", "--tz", "Europe/Atlantis"): "time_zone: unknown time zone",
-        ("--to", "admin", "--param", "colour=red"): "params.colour: unknown parameter",
+        ("--to", "admin", "--param", "colour=red"): "params.overdue.colour: unknown parameter",
         ("--to", "admin", "--format", "docx"): "formats: unknown formats 'docx'",
         ("--to", "admin", "--grace", "soon"): "grace: minutes or 'default'",
     }
@@ -69,7 +89,9 @@ def test_bad_input_is_refused_with_the_field_named(demo: Run) -> None:
     unknown = demo(
         "schedule", "add", "--report", "forecast", "--cron", "* * * * *", "--to", "a", expect=2
     )
-    assert "invalid choice: 'forecast'" in unknown.stderr
+    assert "report: unknown report 'forecast'; one of: overdue, pipeline" in unknown.stderr
+    nothing = demo("schedule", "add", "--cron", "* * * * *", "--to", "admin", expect=2)
+    assert "report: give --report (or --view)" in nothing.stderr
     assert as_json(demo("schedule", "list", "--json")) == []
     demo("schedule", "show", "99", expect=3)
 
@@ -81,7 +103,7 @@ def test_outside_addresses_once_a_register_allows_them(demo: Run) -> None:
     )
     assert added["recipients"] == ["szef@klient.pl", "jkowalski"]
     assert added["owner"] == "jkowalski" and added["locale"] == "en"
-    assert added["params"]["register"] == "HAN"  # normalised by the report
+    assert added["params"] == {"overdue": {"register": "HAN"}}  # normalised by the report
     listed = [r for r in as_json(demo("register", "list", "--json")) if r["code"] == "HAN"]
     assert listed[0]["external_reports"] is True
 
@@ -96,7 +118,7 @@ def test_update_re_plans_and_changes_only_what_is_given(demo: Run) -> None:
     )
     local = dt.datetime.fromisoformat(moved["next_fire_local"])
     assert (local.weekday(), local.hour) == (0, 7)
-    assert moved["params"] == {"register": "HAN"} and moved["grace_minutes"] == 60
+    assert moved["params"] == {"overdue": {"register": "HAN"}} and moved["grace_minutes"] == 60
     changed = as_json(
         demo(
             "schedule",
@@ -113,11 +135,90 @@ def test_update_re_plans_and_changes_only_what_is_given(demo: Run) -> None:
             "--json",
         )
     )
-    assert changed["params"] == {} and changed["recipients"] == ["group:sprzedaz"]
+    assert changed["params"] == {"overdue": {}} and changed["recipients"] == ["group:sprzedaz"]
     assert changed["grace_minutes"] is None and changed["skip_if_empty"] is True
     assert changed["cron"] == "0 7 * * MON" and changed["version"] == 4
     demo("schedule", "delete", schedule)
     demo("schedule", "show", schedule, expect=3)
+
+
+def test_several_reports_take_their_parameters_by_name(demo: Run) -> None:
+    both = ("--report", "pipeline", "--to", "admin")  # with WEEKLY's overdue: two reports
+    cases = {
+        ("--param", "months=3"): (
+            "param: 'months=3' is ambiguous with several reports (overdue, pipeline): "
+            "give overdue.months=3 or pipeline.months=3"
+        ),
+        ("--param", "pipeline.months=99"): "params.pipeline.months: a whole number from 1 to 24",
+        ("--param", "overdue.colour=red"): "params.overdue.colour: unknown parameter",
+        ("--param", "turnover.period=week"): "'turnover' is not one of the reports (overdue,",
+        ("--param", "pipeline.=3"): "expected [REPORT.]KEY=VALUE",
+        ("--report", "overdue"): "report: report 'overdue' is given twice",
+    }
+    for args, message in cases.items():
+        assert message in _add(demo, *both, *args, expect=2), args
+    assert as_json(demo("schedule", "list", "--json")) == []
+    added = _add(
+        demo,
+        *both,
+        "--report",
+        "activity",
+        "--param",
+        "pipeline.months=3",
+        "--param",
+        "overdue.register=han",
+        "--name",
+        "Poniedziałek",
+    )
+    assert added["reports"] == ["overdue", "pipeline", "activity"]
+    assert added["params"]["overdue"] == {"register": "HAN"}
+    assert added["params"]["pipeline"]["months"] == 3
+    assert added["params"]["activity"]["weeks"] == 4  # the report's default
+    schedule = str(added["id"])
+    listed = demo("schedule", "list").stdout
+    assert "overdue, pipeline, activity" in listed
+    shown = demo("schedule", "show", schedule).stdout
+    assert "reports:       overdue, pipeline, activity\n" in shown
+    assert "overdue.register=HAN, pipeline.months=3" in shown
+    demo("view", "add", "Zaległe HAN", "--register", "HAN", "--overdue", "--owner", "admin")
+    swapped = as_json(
+        demo(
+            "schedule",
+            "update",
+            schedule,
+            "--report",
+            "activity,pipeline",
+            "--view",
+            "Zaległe HAN",
+            "--param",
+            "activity.weeks=2",
+            "--json",
+        )
+    )
+    assert swapped["reports"] == ["activity", "pipeline", "view"]
+    assert swapped["params"]["pipeline"]["months"] == 3  # it stayed, so did its parameter
+    assert swapped["params"]["activity"]["weeks"] == 2
+    assert swapped["params"]["view"] == {"view": "Zaległe HAN"}
+    dropped = as_json(demo("schedule", "update", schedule, "--param", "pipeline.months=", "--json"))
+    assert dropped["reports"] == swapped["reports"] and dropped["params"]["pipeline"]["months"] == 6
+    single = as_json(demo("schedule", "update", schedule, "--report", "pipeline", "--json"))
+    assert single["reports"] == ["pipeline"] and list(single["params"]) == ["pipeline"]
+    months = as_json(demo("schedule", "update", schedule, "--param", "months=12", "--json"))
+    assert months["params"]["pipeline"]["months"] == 12  # one report: no name needed
+
+
+def test_run_now_sends_two_reports_as_one_mail_per_recipient(demo: Run) -> None:
+    schedule = str(
+        _add(demo, "--report", "pipeline", "--to", "tdabrowski,ebrown", "--format", "xlsx")["id"]
+    )
+    ran = as_json(demo("schedule", "run-now", schedule, "--json"))
+    assert ran["status"] == "sent" and ran["recipients"] == 2
+    outbox = as_json(demo("outbox", "list", "--json"))
+    reports = [m for m in outbox if m["kind"].startswith("report")]
+    assert sorted((m["recipient"], m["kind"]) for m in reports) == [
+        ("ebrown@firma.pl", "report:overdue+pipeline"),
+        ("tdabrowski@firma.pl", "report:overdue+pipeline"),
+    ]
 
 
 def test_run_now_renders_at_once_and_queues_the_mail(demo: Run) -> None:

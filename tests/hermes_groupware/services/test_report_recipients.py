@@ -70,7 +70,7 @@ def test_storing_replaces_the_recipients(uow: UnitOfWork, make: Factory) -> None
     make.employee("director")
     make.employee("deputy")
     spec = ScheduleSpec(
-        name="R", report=ReportKind.OVERDUE, cron="0 8 * * *", recipients=["director"]
+        name="R", reports=[ReportKind.OVERDUE], cron="0 8 * * *", recipients=["director"]
     )
     schedule = create_schedule(uow, spec)
     store(uow.session, schedule.id, parse_targets(uow, ["deputy"]))
@@ -80,7 +80,7 @@ def test_storing_replaces_the_recipients(uow: UnitOfWork, make: Factory) -> None
 def labels_of(uow: UnitOfWork, targets: list[Target]) -> tuple[str, ...]:
     """The labels of targets stored on a throwaway schedule."""
     spec = ScheduleSpec(
-        name="L", report=ReportKind.OVERDUE, cron="0 8 * * *", recipients=["director"]
+        name="L", reports=[ReportKind.OVERDUE], cron="0 8 * * *", recipients=["director"]
     )
     schedule = create_schedule(uow, spec)
     store(uow.session, schedule.id, targets)

@@ -1,8 +1,10 @@
-"""Saving report schedules: validation, who may do what, and re-planning on every save."""
+"""Saving report schedules: validation, several reports per schedule, who may do what, and
+re-planning on every save."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +14,7 @@ from sqlalchemy import func, select
 
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import InvalidInput, NotFound, PermissionDenied
-from hermes_groupware.models import ReportRecipient, ReportRun
+from hermes_groupware.models import ReportRecipient, ReportRun, ReportSchedule
 from hermes_groupware.models.enums import Locale, ReportFormat, ReportKind
 from hermes_groupware.services import directory
 from hermes_groupware.services.report_schedule_admin import (
@@ -45,7 +47,7 @@ def clock() -> Iterator[FrozenDateTimeFactory]:
 def _spec(**fields: object) -> ScheduleSpec:
     defaults: dict[str, object] = {
         "name": "Przeterminowane",
-        "report": ReportKind.OVERDUE,
+        "reports": [ReportKind.OVERDUE],
         "cron": "0 8 * * MON",
         "recipients": ["director"],
     }
@@ -55,12 +57,16 @@ def _spec(**fields: object) -> ScheduleSpec:
 def test_a_schedule_is_saved_with_defaults_and_planned(uow: UnitOfWork, make: Factory) -> None:
     make.employee("director")
     view = create_schedule(
-        uow, _spec(formats=[ReportFormat.XLSX, ReportFormat.CSV], params={"register": "HAN"})
+        uow,
+        _spec(
+            formats=[ReportFormat.XLSX, ReportFormat.CSV], params={"overdue": {"register": "HAN"}}
+        ),
     )
     assert view.time_zone == "Europe/Warsaw" and view.locale is Locale.PL
     assert view.formats == (ReportFormat.HTML, ReportFormat.CSV, ReportFormat.XLSX)
     assert view.owner == "director"  # the system actor is no employee: the first recipient
-    assert view.recipients == ("director",) and view.params == {"register": "HAN"}
+    assert view.reports == (ReportKind.OVERDUE,)
+    assert view.recipients == ("director",) and view.params == {"overdue": {"register": "HAN"}}
     assert view.enabled and not view.skip_if_empty and view.grace_minutes is None
     assert view.next_fire_at == _utc(30, 7)  # today 08:00 local
     assert [f"{w:%d.%m %H:%M}" for w in upcoming(view, NOW, 2)] == ["30.11 08:00", "07.12 08:00"]
@@ -72,7 +78,9 @@ def test_a_schedule_is_saved_with_defaults_and_planned(uow: UnitOfWork, make: Fa
     [
         ({"cron": "0 8 * * MONDAY"}, "cron", "day-of-week"),
         ({"cron": "every monday"}, "cron", "5 fields"),
-        ({"report": "forecast"}, "report", "unknown report 'forecast'"),
+        ({"reports": ["forecast"]}, "reports", "unknown report 'forecast'"),
+        ({"reports": ["overdue", "pipeline", "overdue"]}, "reports", "'overdue' is given twice"),
+        ({"reports": []}, "reports", "required"),
         ({"time_zone": "Europe/Warszawa"}, "time_zone", "unknown time zone"),
         ({"recipients": ["nobody"]}, "to", "no employee or group 'nobody'"),
         ({"recipients": ["group:ghosts"]}, "to", "no group 'ghosts'"),
@@ -80,10 +88,16 @@ def test_a_schedule_is_saved_with_defaults_and_planned(uow: UnitOfWork, make: Fa
         ({"recipients": ["szef@klient.pl"]}, "to", "no register allows outside recipients"),
         ({"formats": ["docx"]}, "formats", "unknown formats 'docx'"),
         ({"grace_minutes": -1}, "grace_minutes", "0 to"),
-        ({"params": ["not", "an", "object"]}, "params", "JSON object"),
+        ({"params": ["not", "an", "object"]}, "params", "JSON object keyed by report"),
+        ({"params": {"overdue": "register=HAN"}}, "params.overdue", "JSON object"),
+        ({"params": {"pipeline": {}}}, "params.pipeline", "not a report of this schedule"),
         ({"cron": None}, "cron", "required"),
         ({"name": "  "}, "name", "1 to 200 characters"),
-        ({"report": "view", "params": {"view": "Moje"}}, "params.view", "no saved view"),
+        (
+            {"reports": ["overdue", "view"], "params": {"view": {"view": "Moje"}}},
+            "params.view.view",
+            "no saved view named 'Moje'",
+        ),
     ],
 )
 def test_bad_input_is_rejected_when_saved(
@@ -173,8 +187,8 @@ def test_update_changes_what_it_is_given_and_resets_grace(uow: UnitOfWork, make:
         view.id,
         ScheduleSpec(
             name="Zaległe",
-            report=ReportKind.PIPELINE,
-            params={"weeks": 2},
+            reports=[ReportKind.PIPELINE],
+            params={"pipeline": {"months": 2}},
             recipients=["deputy"],
             formats=[ReportFormat.PDF],
             skip_if_empty=True,
@@ -182,13 +196,58 @@ def test_update_changes_what_it_is_given_and_resets_grace(uow: UnitOfWork, make:
             owner="deputy",
         ),
     )
-    assert (changed.name, changed.report, changed.params) == ("Zaległe", "pipeline", {"weeks": 2})
+    assert (changed.name, changed.reports) == ("Zaległe", (ReportKind.PIPELINE,))
+    assert changed.params == {"pipeline": {"months": 2}}
     assert changed.recipients == ("deputy",) and changed.owner == "deputy"
     assert changed.formats == (ReportFormat.HTML, ReportFormat.PDF)
     assert changed.skip_if_empty and changed.locale is Locale.EN and changed.grace_minutes == 60
     assert update_schedule(uow, view.id, ScheduleSpec(default_grace=True)).grace_minutes is None
     with pytest.raises(InvalidInput):
         update_schedule(uow, view.id, ScheduleSpec(recipients=[]))
+
+
+def test_several_reports_are_one_schedule_in_the_order_given(
+    uow: UnitOfWork, make: Factory
+) -> None:
+    """The director's Monday: pipeline first, then overdue, parameters kept per report."""
+    make.employee("director")
+    view = create_schedule(
+        uow,
+        _spec(reports=["pipeline", ReportKind.OVERDUE], params={"pipeline": {"months": 3}}),
+    )
+    assert view.reports == (ReportKind.PIPELINE, ReportKind.OVERDUE)
+    assert view.params == {"pipeline": {"months": 3}, "overdue": {}}
+    row = uow.session.get_one(ReportSchedule, view.id)
+    assert row.reports == "pipeline,overdue"
+    assert json.loads(row.params) == {"overdue": {}, "pipeline": {"months": 3}}
+    (listed,) = list_schedules(uow)
+    assert listed.reports == view.reports and listed.params == view.params
+
+
+def test_a_new_list_of_reports_keeps_the_parameters_of_those_that_stay(
+    uow: UnitOfWork, make: Factory
+) -> None:
+    make.employee("director")
+    view = create_schedule(
+        uow,
+        _spec(
+            reports=["overdue", "pipeline"],
+            params={"overdue": {"register": "HAN"}, "pipeline": {"months": 3}},
+        ),
+    )
+    swapped = update_schedule(uow, view.id, ScheduleSpec(reports=["activity", "pipeline"]))
+    assert swapped.reports == (ReportKind.ACTIVITY, ReportKind.PIPELINE)
+    assert swapped.params == {"activity": {}, "pipeline": {"months": 3}}
+    tuned = update_schedule(uow, view.id, ScheduleSpec(params={"activity": {"weeks": 2}}))
+    assert tuned.params == {"activity": {"weeks": 2}, "pipeline": {"months": 3}}
+    cleared = update_schedule(uow, view.id, ScheduleSpec(params={"pipeline": {}}))
+    assert cleared.params == {"activity": {"weeks": 2}, "pipeline": {}}
+    with pytest.raises(InvalidInput) as caught:
+        update_schedule(uow, view.id, ScheduleSpec(params={"overdue": {"register": "HAN"}}))
+    assert caught.value.field == "params.overdue"
+    with pytest.raises(InvalidInput, match="at least one report"):
+        update_schedule(uow, view.id, ScheduleSpec(reports=[]))
+    assert get_schedule(uow, view.id).reports == (ReportKind.ACTIVITY, ReportKind.PIPELINE)
 
 
 def test_delete_removes_recipients_and_runs(uow: UnitOfWork, make: Factory) -> None:

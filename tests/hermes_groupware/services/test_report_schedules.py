@@ -46,7 +46,7 @@ def clock() -> Iterator[FrozenDateTimeFactory]:
 def _schedule(uow: UnitOfWork, cron: str = "0 8 * * MON", **fields: object) -> int:
     defaults: dict[str, object] = {
         "name": f"Raport {cron}",
-        "report": ReportKind.OVERDUE,
+        "reports": [ReportKind.OVERDUE],
         "cron": cron,
         "recipients": ["director"],
     }
@@ -219,7 +219,7 @@ def test_claimed_jobs_carry_the_resolved_recipients(
         uow,
         recipients=["sales", "director", "klient@example.com", "left@example.com"],
         formats=[ReportFormat.XLSX],
-        params={"register": "HAN"},
+        params={"overdue": {"register": "HAN"}},
         locale=Locale.EN,
         time_zone="Europe/Berlin",
     )
@@ -227,11 +227,11 @@ def test_claimed_jobs_carry_the_resolved_recipients(
     assert unsubscribe(uow, schedule_id, "LEFT@example.com")
     run_id = run_now(uow, schedule_id)
     (job,) = claim_runs(uow, instance="a", lease_seconds=600)
-    assert (job.run_id, job.schedule_id, job.report, job.params) == (
+    assert (job.run_id, job.schedule_id, job.reports, job.params) == (
         run_id,
         schedule_id,
-        ReportKind.OVERDUE,
-        {"register": "HAN"},
+        (ReportKind.OVERDUE,),
+        {"overdue": {"register": "HAN"}},
     )
     assert job.formats == (ReportFormat.HTML, ReportFormat.XLSX)
     assert (job.owner_id, job.owner_address) == (director.id, "director@firma.pl")
@@ -241,6 +241,47 @@ def test_claimed_jobs_carry_the_resolved_recipients(
         Recipient("klient@example.com", None, Locale.EN, "Europe/Berlin"),
         Recipient("member@firma.pl", job.recipients[2].employee_id, Locale.PL, "Europe/London"),
     )
+
+
+def test_a_claimed_job_carries_every_report_in_order_with_its_parameters(
+    uow: UnitOfWork, make: Factory, clock: FrozenDateTimeFactory
+) -> None:
+    """One run, one job: the delivery puts both reports into one mail per recipient."""
+    make.employee("director", email="director@firma.pl")
+    schedule_id = _schedule(
+        uow,
+        reports=[ReportKind.OVERDUE, ReportKind.PIPELINE],
+        params={"pipeline": {"months": 3}},
+    )
+    _tick(uow, clock, dt.datetime(2026, 11, 30, 7, 0, 20, tzinfo=dt.UTC))  # Monday 08:00:20
+    (job,) = claim_runs(uow, instance="a", lease_seconds=600)
+    assert (job.schedule_id, job.occurrence_local) == (schedule_id, "2026-11-30T08:00")
+    assert job.reports == (ReportKind.OVERDUE, ReportKind.PIPELINE)
+    assert job.params == {"overdue": {}, "pipeline": {"months": 3}}
+    assert [r.address for r in job.recipients] == ["director@firma.pl"]
+
+
+def test_a_schedule_with_reports_broken_by_hand_fails_alone(
+    uow: UnitOfWork, make: Factory, clock: FrozenDateTimeFactory
+) -> None:
+    """Without an enum column a bad kind can be written by hand; it must not stop the others."""
+    make.employee("director")
+    clock.move_to(dt.datetime(2026, 11, 30, 5, tzinfo=dt.UTC))
+    broken, fine = _schedule(uow), _schedule(uow, "0 8 * * *")
+    manual = run_now(uow, broken)
+    uow.session.execute(
+        update(ReportSchedule).where(ReportSchedule.id == broken).values(reports="overdue,sales")
+    )
+    assert _tick(uow, clock, dt.datetime(2026, 11, 30, 7, 0, 30, tzinfo=dt.UTC)) == 2
+    failed = uow.session.scalars(
+        select(ReportRun).where(ReportRun.schedule_id == broken).order_by(ReportRun.id)
+    ).all()
+    assert [r.status for r in failed] == [QUEUED, ReportRunStatus.FAILED]
+    assert "not scheduled any more: reports: unknown report 'sales'" in (failed[1].error or "")
+    jobs = claim_runs(uow, instance="a", lease_seconds=600)
+    assert [j.schedule_id for j in jobs] == [fine]
+    run = uow.session.get_one(ReportRun, manual)
+    assert run.status is ReportRunStatus.FAILED and "unknown report 'sales'" in (run.error or "")
 
 
 def test_a_disabled_schedule_cancels_its_queued_run_but_not_a_manual_one(

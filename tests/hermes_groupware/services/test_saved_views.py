@@ -14,12 +14,7 @@ from freezegun import freeze_time
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hermes_groupware.models import ReportSchedule, SavedView
-from hermes_groupware.models.enums import (
-    AccessLevel,
-    DelegationMode,
-    ReportKind,
-    ViewAudience,
-)
+from hermes_groupware.models.enums import AccessLevel, DelegationMode, ViewAudience
 from hermes_groupware.services import delegation, directory, saved_views
 from hermes_groupware.services.tasks import add_subtask
 from tests.factories import Factory
@@ -362,8 +357,8 @@ def test_views_in_use_are_not_deleted_or_renamed(uow: UnitOfWork, world: World) 
     uow.session.add(
         ReportSchedule(
             name="poniedziałki",
-            report=ReportKind.VIEW,
-            params=json.dumps({"view": "v"}),
+            reports="overdue,view",
+            params=json.dumps({"overdue": {}, "view": {"view": "v"}}),
             cron="0 8 * * MON",
             owner_id=world.anna.id,
         )

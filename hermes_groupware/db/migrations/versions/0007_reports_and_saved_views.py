@@ -37,23 +37,8 @@ def upgrade() -> None:
         "report_schedules",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column(
-            "report",
-            sa.Enum(
-                "overdue",
-                "pipeline",
-                "activity",
-                "complaints",
-                "agenda",
-                "turnover",
-                "view",
-                name="reportkind",
-                native_enum=False,
-                create_constraint=True,
-                length=12,
-            ),
-            nullable=False,
-        ),
+        # comma list of report kinds in the mail's order ("overdue,pipeline")
+        sa.Column("reports", sa.String(length=100), nullable=False),
         sa.Column("params", sa.Text(), server_default="{}", nullable=False),
         sa.Column("cron", sa.String(length=100), nullable=False),
         sa.Column(
