@@ -102,7 +102,7 @@ def build_data(url: str, tasks: int, opportunities: int, seed: int, files: Path)
     from hermes_groupware.demo.corpus import NOTES, PRODUCTS, STAGES, SUBJECTS
     from hermes_groupware.filestore import FileStore
     from hermes_groupware.models import Task, TaskItem
-    from hermes_groupware.models.enums import ItemKind, Priority, Source, TaskStatus
+    from hermes_groupware.models.enums import Priority, Source, TaskStatus
 
     engine = make_engine(url)
     upgrade(engine)
@@ -175,37 +175,49 @@ def build_data(url: str, tasks: int, opportunities: int, seed: int, files: Path)
             row[0]
             for row in conn.execute(text("SELECT id FROM tasks WHERE number LIKE '%/2025/%'"))
         ]
-        documents, notes = [], []
-        for n, task_id in enumerate(new_ids):
-            if n % 6 == 0:
-                documents.append(
-                    {
-                        "task_id": task_id,
-                        "kind": ItemKind.DOCUMENT,
-                        "source": Source.DATABASE,
-                        "document_type": "FV",
-                        "document_number": f"FV/2025/{n:06d}",
-                        "document_date": (now - dt.timedelta(days=rng.randint(0, 400))).date(),
-                        "document_amount": Decimal(rng.randrange(100_000, 9_000_000)) / 100,
-                        "currency": "PLN",
-                        "created_at": now,
-                    }
-                )
-            if n % 2 == 0:
-                notes.append(
-                    {
-                        "task_id": task_id,
-                        "kind": ItemKind.NOTE,
-                        "source": Source.DATABASE,
-                        "author_id": rng.choice(staff),
-                        "body": rng.choice(NOTES),
-                        "created_at": now - dt.timedelta(days=rng.randint(0, 40)),
-                    }
-                )
-        for items in (documents, notes):  # executemany wants rows of one shape
+        documents, notes = item_rows(new_ids, staff, rng, now)
+        for items in (documents, notes):
             for chunk in range(0, len(items), 2000):
                 conn.execute(insert(TaskItem), items[chunk : chunk + 2000])
     engine.dispose()
+
+
+def item_rows(
+    task_ids: list[int], staff: list[int], rng: random.Random, now: dt.datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """An ERP invoice on every sixth task and a note on every second one (two lists: each is
+    inserted with one executemany, which wants rows of one shape)."""
+    from hermes_groupware.demo.corpus import NOTES
+    from hermes_groupware.models.enums import ItemKind, Source
+
+    documents = [
+        {
+            "task_id": task_id,
+            "kind": ItemKind.DOCUMENT,
+            "source": Source.DATABASE,
+            "document_type": "FV",
+            "document_number": f"FV/2025/{n:06d}",
+            "document_date": (now - dt.timedelta(days=rng.randint(0, 400))).date(),
+            "document_amount": Decimal(rng.randrange(100_000, 9_000_000)) / 100,
+            "currency": "PLN",
+            "created_at": now,
+        }
+        for n, task_id in enumerate(task_ids)
+        if n % 6 == 0
+    ]
+    notes = [
+        {
+            "task_id": task_id,
+            "kind": ItemKind.NOTE,
+            "source": Source.DATABASE,
+            "author_id": rng.choice(staff),
+            "body": rng.choice(NOTES),
+            "created_at": now - dt.timedelta(days=rng.randint(0, 40)),
+        }
+        for n, task_id in enumerate(task_ids)
+        if n % 2 == 0
+    ]
+    return documents, notes
 
 
 @contextlib.contextmanager
