@@ -36,8 +36,9 @@ import time
 import tracemalloc
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
+
+import caldav_bench  # this script's directory is on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 #: bulk_insert spreads planned starts over today ± 180 days, dues up to 14 days later
@@ -52,19 +53,7 @@ RUN_STAMP = time.strftime("%Y%m%d-%H%M%S")
 SPEED_UP_TARGET = 3.0
 
 
-def _load_caldav_bench() -> ModuleType:
-    """``bench/caldav_bench.py`` as a module (its top level imports the standard library only)."""
-    path = Path(__file__).resolve().with_name("caldav_bench.py")
-    spec = importlib.util.spec_from_file_location("caldav_bench", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-cb: Any = _load_caldav_bench()
+cb: Any = caldav_bench
 log = cb.log
 
 

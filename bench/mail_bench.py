@@ -29,7 +29,6 @@ import cProfile
 import dataclasses
 import datetime as dt
 import html
-import importlib.util
 import io
 import itertools
 import json
@@ -56,9 +55,9 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import caldav_bench
 from bench_postgres import free_port, fresh_database, pg_reachable
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,21 +103,9 @@ SUBJECTS = (
 )
 
 
-def _load_caldav_bench() -> ModuleType:
-    """``bench/caldav_bench.py`` as a module (its top level imports the standard library only)."""
-    path = Path(__file__).resolve().with_name("caldav_bench.py")
-    spec = importlib.util.spec_from_file_location("caldav_bench", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 _LOAD_AT_START = os.getloadavg()[0]
 _SEQUENCE = itertools.count(1)  # every message of the run gets its own number
-cb: Any = _load_caldav_bench()
+cb: Any = caldav_bench
 log = cb.log
 BenchError = cb.BenchError
 

@@ -30,7 +30,6 @@ import collections
 import contextlib
 import dataclasses
 import datetime as dt
-import importlib.util
 import json
 import logging
 import os
@@ -51,9 +50,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import caldav_bench
 from bench_postgres import free_port, fresh_database, pg_reachable
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,20 +90,8 @@ MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*<([^>\r\n]+)>", re.MULTILINE | re.I
 PACKAGES = ("caldav_backend", "hermes_groupware", "mail_gateway", "reports", "sync")
 
 
-def _load_caldav_bench() -> ModuleType:
-    """``bench/caldav_bench.py`` as a module (its top level imports the standard library only)."""
-    path = Path(__file__).resolve().with_name("caldav_bench.py")
-    spec = importlib.util.spec_from_file_location("caldav_bench", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 _LOAD_AT_START = os.getloadavg()[0]
-cb: Any = _load_caldav_bench()
+cb: Any = caldav_bench
 log = cb.log
 BenchError = cb.BenchError
 
