@@ -99,10 +99,9 @@ def build_data(url: str, tasks: int, opportunities: int, seed: int, files: Path)
     from hermes_groupware import demo
     from hermes_groupware.db.migrate import upgrade
     from hermes_groupware.db.session import Actor, Database, make_engine
-    from hermes_groupware.demo.corpus import NOTES, PRODUCTS, STAGES, SUBJECTS
     from hermes_groupware.filestore import FileStore
     from hermes_groupware.models import Task, TaskItem
-    from hermes_groupware.models.enums import Priority, Source, TaskStatus
+    from hermes_groupware.models.enums import Source
 
     engine = make_engine(url)
     upgrade(engine)
@@ -111,7 +110,6 @@ def build_data(url: str, tasks: int, opportunities: int, seed: int, files: Path)
         demo.load(uow, tasks=DEMO_TASKS, seed=seed, demo_mode=True)
     rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    today = now.replace(hour=0, minute=0, second=0)
     with engine.begin() as conn:
         registers = dict(conn.execute(text("SELECT code, id FROM registers")).all())
         staff = [row[0] for row in conn.execute(text("SELECT id FROM employees"))]
@@ -123,52 +121,15 @@ def build_data(url: str, tasks: int, opportunities: int, seed: int, files: Path)
             .where(Task.opportunity_value.is_not(None), Task.status.in_(("new", "in_progress")))
         )
         missing, opps_missing = max(0, tasks - have), max(0, opportunities - (have_opps or 0))
-        codes = [c for c in registers if c in SUBJECTS]
-        rows = []
-        for i in range(missing):
-            sales = i < opps_missing
-            code = "HAN" if sales else rng.choice(codes)
-            start = today + dt.timedelta(days=rng.randint(-120, 60))
-            status = (
-                rng.choice([TaskStatus.NEW, TaskStatus.IN_PROGRESS])
-                if sales
-                else rng.choices(list(TaskStatus), weights=[3, 3, 1, 3, 1])[0]
-            )
-            responsible = rng.choice(staff)
-            created = now - dt.timedelta(days=rng.randint(1, 300))
-            due = start + dt.timedelta(days=rng.randint(0, 21))
-            rows.append(
-                {
-                    "number": f"{code}/2025/{i + 1:05d}",
-                    "register_id": registers[code],
-                    "subject": rng.choice(SUBJECTS[code]).format(
-                        product=rng.choice(PRODUCTS), customer="", device=""
-                    ),
-                    "description": rng.choice(NOTES),
-                    "status": status,
-                    "priority": rng.choices(list(Priority), weights=[1, 4, 1])[0],
-                    "planned_start": start,
-                    "due": due,
-                    "all_day": True,
-                    "completed_at": due if status is TaskStatus.DONE else None,
-                    "responsible_id": responsible,
-                    "creator_id": responsible,
-                    "customer_id": rng.choice(customers),
-                    "created_at": created,
-                    "updated_at": created,
-                    "version": 1,
-                    "opportunity_value": Decimal(rng.randrange(5_000, 500_000, 500))
-                    if sales
-                    else None,
-                    "opportunity_probability": rng.choice([10, 25, 50, 75, 90]) if sales else None,
-                    "opportunity_stage": rng.choice(STAGES[:3]) if sales else None,
-                    "opportunity_expected_close": (
-                        today + dt.timedelta(days=rng.randint(-20, 150))
-                    ).date()
-                    if sales
-                    else None,
-                }
-            )
+        rows = task_rows(
+            missing,
+            opps_missing,
+            registers=registers,
+            staff=staff,
+            customers=customers,
+            rng=rng,
+            now=now,
+        )
         for chunk in range(0, len(rows), 2000):
             conn.execute(insert(Task), rows[chunk : chunk + 2000])
         new_ids = [
@@ -180,6 +141,69 @@ def build_data(url: str, tasks: int, opportunities: int, seed: int, files: Path)
             for chunk in range(0, len(items), 2000):
                 conn.execute(insert(TaskItem), items[chunk : chunk + 2000])
     engine.dispose()
+
+
+def task_rows(
+    missing: int,
+    opportunities: int,
+    *,
+    registers: dict[str, int],
+    staff: list[int],
+    customers: list[int],
+    rng: random.Random,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """``missing`` tasks across the registers; the first ``opportunities`` are open HAN
+    opportunities in a stage before won/lost."""
+    from hermes_groupware.demo.corpus import NOTES, PRODUCTS, STAGES, SUBJECTS
+    from hermes_groupware.models.enums import Priority, TaskStatus
+
+    today = now.replace(hour=0, minute=0, second=0)
+    codes = [c for c in registers if c in SUBJECTS]
+    rows = []
+    for i in range(missing):
+        sales = i < opportunities
+        code = "HAN" if sales else rng.choice(codes)
+        start = today + dt.timedelta(days=rng.randint(-120, 60))
+        status = (
+            rng.choice([TaskStatus.NEW, TaskStatus.IN_PROGRESS])
+            if sales
+            else rng.choices(list(TaskStatus), weights=[3, 3, 1, 3, 1])[0]
+        )
+        responsible = rng.choice(staff)
+        created = now - dt.timedelta(days=rng.randint(1, 300))
+        due = start + dt.timedelta(days=rng.randint(0, 21))
+        rows.append(
+            {
+                "number": f"{code}/2025/{i + 1:05d}",
+                "register_id": registers[code],
+                "subject": rng.choice(SUBJECTS[code]).format(
+                    product=rng.choice(PRODUCTS), customer="", device=""
+                ),
+                "description": rng.choice(NOTES),
+                "status": status,
+                "priority": rng.choices(list(Priority), weights=[1, 4, 1])[0],
+                "planned_start": start,
+                "due": due,
+                "all_day": True,
+                "completed_at": due if status is TaskStatus.DONE else None,
+                "responsible_id": responsible,
+                "creator_id": responsible,
+                "customer_id": rng.choice(customers),
+                "created_at": created,
+                "updated_at": created,
+                "version": 1,
+                "opportunity_value": Decimal(rng.randrange(5_000, 500_000, 500)) if sales else None,
+                "opportunity_probability": rng.choice([10, 25, 50, 75, 90]) if sales else None,
+                "opportunity_stage": rng.choice(STAGES[:3]) if sales else None,
+                "opportunity_expected_close": (
+                    today + dt.timedelta(days=rng.randint(-20, 150))
+                ).date()
+                if sales
+                else None,
+            }
+        )
+    return rows
 
 
 def item_rows(
