@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from hermes_groupware import __version__
 from hermes_groupware.cli import (
+    backup,
     customers,
     db,
     employees,
@@ -48,7 +49,9 @@ EXIT_CODES: dict[type[HermesError], int] = {
     Conflict: 5,
 }
 EX_TEMPFAIL = 75
-_GROUPS = (db, employees, registers, customers, tasks, views, feeds, mail, rules, schedules, serve)
+_GROUPS = (
+    db, backup, employees, registers, customers, tasks, views, feeds, mail, rules, schedules, serve
+)
 
 
 class _Parser(argparse.ArgumentParser):
