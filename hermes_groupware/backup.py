@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import sqlite3
 import tarfile
@@ -125,6 +126,7 @@ class RestoreResult:
     files_path: str
     manifest: Manifest
     upgrade_needed: bool
+    sync_tokens_kept: bool
 
 
 def database_file(settings: Settings) -> Path:
@@ -275,8 +277,15 @@ def _member(root: Path, path: Path) -> str:
     return "files/" + path.relative_to(root).as_posix()
 
 
-def restore(settings: Settings, src: Path, *, force: bool, report: Report) -> RestoreResult:
+def restore(
+    settings: Settings, src: Path, *, force: bool, keep_sync_tokens: bool, report: Report
+) -> RestoreResult:
     """Replace the database and the file store with the archive's, after checking all of it.
+
+    Unless ``keep_sync_tokens``, the calendar sync epoch is renewed: clients that synced after
+    the backup hold tokens whose numbers the restored database will hand out again for other
+    changes, and would silently miss those; a new epoch makes each client resync once (object
+    ETags stay, so only changed objects are fetched).
 
     Raises InvalidInput when a target is not empty and ``force`` is off, when the archive is
     damaged, or when its schema is newer than this code; then nothing has changed.
@@ -301,12 +310,16 @@ def restore(settings: Settings, src: Path, *, force: bool, report: Report) -> Re
         manifest, seen = _unpack(src, staged_db, staged_files, report)
         _verify(manifest, seen)
         upgrade_needed = _check_schema(manifest, staged_db)
+        if not keep_sync_tokens:
+            _renew_sync_epoch(staged_db)
         report(f"restore: checked {len(seen)} members against the manifest; putting them in place")
         _put_in_place(staged_db, staged_files, db_path, files_root)
     finally:
         staged_db.unlink(missing_ok=True)
         shutil.rmtree(staged_files, ignore_errors=True)
-    return RestoreResult(str(db_path), str(files_root), manifest, upgrade_needed)
+    return RestoreResult(
+        str(db_path), str(files_root), manifest, upgrade_needed, keep_sync_tokens
+    )
 
 
 def _occupied(db_path: Path, files_root: Path) -> list[str]:
@@ -400,6 +413,17 @@ def _check_schema(manifest: Manifest, staged_db: Path) -> bool:
     if check != "ok" or revision is None or revision[0] != manifest.schema_revision:
         raise InvalidInput("SRC", f"damaged archive: the database fails its check ({check})")
     return manifest.schema_revision != head
+
+
+def _renew_sync_epoch(staged_db: Path) -> None:
+    """A new ``calendar_state.epoch`` (every sync token names it); schemas before the calendar
+    projection have none, and ``db upgrade`` makes a fresh one."""
+    with closing(sqlite3.connect(staged_db)) as conn, conn:
+        has_state = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calendar_state'"
+        ).fetchone()
+        if has_state:
+            conn.execute("UPDATE calendar_state SET epoch = ?", (secrets.token_hex(4),))
 
 
 def _migrations() -> ScriptDirectory:

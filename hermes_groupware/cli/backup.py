@@ -28,9 +28,14 @@ Restores into the database and [files] path of the current configuration. Stop e
 on them first. Every member is checked against the manifest before anything changes; a backup
 of a newer schema than this version knows is refused; an older one needs `db upgrade` after.
 
+Calendar clients resync once after a restore (a new sync epoch): those that synced after the
+backup was taken would otherwise miss changes. --keep-sync-tokens keeps the tokens, for a
+backup known to be the newest state (a stopped server moved to another machine).
+
 examples:
   hermes-groupware restore /srv/backup/hermes-backup-20261127T080000Z.tar.gz
   HERMES_CONFIG=/etc/hermes/test.toml hermes-groupware restore nightly.tar.gz --force --json
+  hermes-groupware restore moved-from-old-host.tar.gz --keep-sync-tokens
 """
 
 
@@ -57,6 +62,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     back.add_argument("src", metavar="SRC", help="archive made by `hermes-groupware backup`")
     back.add_argument(
         "--force", action="store_true", help="replace a database or file store that is not empty"
+    )
+    back.add_argument(
+        "--keep-sync-tokens",
+        action="store_true",
+        help="let clients continue from their sync tokens (only for the newest state)",
     )
     back.add_argument("--json", action="store_true", help="machine-readable summary")
     back.set_defaults(handler=_restore)
@@ -92,7 +102,13 @@ def _backup(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 def _restore(ctx: CommandContext, args: argparse.Namespace) -> int:
     _refuse_as(ctx)
-    result = backup.restore(ctx.settings, Path(args.src), force=args.force, report=progress)
+    result = backup.restore(
+        ctx.settings,
+        Path(args.src),
+        force=args.force,
+        keep_sync_tokens=args.keep_sync_tokens,
+        report=progress,
+    )
     if args.json:
         print_json(
             {
@@ -100,6 +116,7 @@ def _restore(ctx: CommandContext, args: argparse.Namespace) -> int:
                 "files_path": result.files_path,
                 "manifest": backup.manifest_summary(result.manifest),
                 "upgrade_needed": result.upgrade_needed,
+                "sync_tokens_kept": result.sync_tokens_kept,
             }
         )
     else:

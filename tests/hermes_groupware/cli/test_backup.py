@@ -20,6 +20,7 @@ from pathlib import Path
 
 import caldav
 import pytest
+from caldav.lib.error import AuthorizationError
 from sqlalchemy import select
 
 from hermes_groupware import demo
@@ -195,7 +196,7 @@ def test_backup_while_serving_and_writing_restores_same_tasks_etags_and_tokens(
     assert result["manifest"]["files"] >= started + 1 and result["missing_files"] == []
 
     restored = site_at(tmp_path / "restored", create=False)
-    restored.cli("restore", result["archive"])
+    restored.cli("restore", result["archive"], "--keep-sync-tokens")
     url, server, _thread = start_server(restored.settings)
     client = caldav.DAVClient(url=url, username=READER, password=PASSWORD, timeout=30)
     try:
@@ -221,6 +222,41 @@ def test_backup_while_serving_and_writing_restores_same_tasks_etags_and_tokens(
     assert {restored.database.files.read(sha) for sha in blobs} == {
         f"payload of W-{n}".encode() for n in numbers
     }
+
+
+@sqlite_only
+def test_restore_renews_sync_tokens_by_default_and_keeps_etags(
+    live: Site, tmp_path: Path
+) -> None:
+    """Clients that synced after the backup must resync, not miss what the restore undid."""
+    url, server, _thread = start_server(live.settings)
+    client = caldav.DAVClient(url=url, username=READER, password=PASSWORD, timeout=30)
+    try:
+        before = snapshot(client)
+    finally:
+        client.close()
+        server.close()  # type: ignore[attr-defined]
+    archive = json.loads(live.cli("backup", str(tmp_path), "--json").stdout)["archive"]
+    restored = site_at(tmp_path / "restored", create=False)
+    restore = json.loads(restored.cli("restore", archive, "--json").stdout)
+    assert restore["sync_tokens_kept"] is False
+    url, server, _thread = start_server(restored.settings)
+    client = caldav.DAVClient(url=url, username=READER, password=PASSWORD, timeout=30)
+    try:
+        after = snapshot(client)
+        calendar = client.principal().calendars()[0]
+        token = before[calendar.url.path][0]
+        old = SYNC_ALL.replace("<D:sync-token/>", f"<D:sync-token>{token}</D:sync-token>")
+        with pytest.raises(AuthorizationError) as refused:  # RFC 6578 3.2: resync from scratch
+            client.request(str(calendar.url), "REPORT", old, {"Depth": "1"})
+    finally:
+        client.close()
+        server.close()  # type: ignore[attr-defined]
+    assert "valid-sync-token" in str(refused.value.body)
+    assert {p: objects for p, (_token, objects) in after.items()} == {
+        p: objects for p, (_token, objects) in before.items()
+    }
+    assert all(after[p][0] != before[p][0] for p in before)
 
 
 def rewrite(archive: Path, change: dict[str, bytes]) -> None:
