@@ -1,7 +1,8 @@
 """Radicale auth plugin: employee app passwords, with a short cache and back-off.
 
-A verified (login, password) pair is remembered for ``[caldav] login_cache_seconds`` under a
-salted hash, so Argon2 does not run on every request (clients send Basic auth each time).
+A verified (login, password) pair is remembered for ``[caldav] login_cache_seconds`` in the
+runtime's :class:`~caldav_backend.login_cache.LoginCache` (shared with the fast path), so Argon2
+does not run on every request (clients send Basic auth each time).
 Failures count per login and per address in the database; while locked, even the right
 password is refused (a pair verified before the lock stays valid until its cache entry
 ends). Database errors propagate (a 500 the client retries), never a silent 401 that makes
@@ -11,12 +12,7 @@ iOS ask for the password again.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import logging
-import secrets
-import threading
-import time
 from typing import Any
 
 from radicale import auth as radicale_auth
@@ -35,16 +31,10 @@ class Auth(radicale_auth.BaseAuth):
     def __init__(self, configuration: Any, runtime: Runtime) -> None:
         super().__init__(configuration)
         self.runtime = runtime
-        self._salt = secrets.token_bytes(16)
-        self._cache: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def _login_ext(self, login: str, password: str, context: Any) -> str:
         address = getattr(context, "remote_addr", None)
-        fingerprint = hmac.new(
-            self._salt, f"{login}\0{password}".encode(), hashlib.sha256
-        ).hexdigest()
-        if self._cached(fingerprint):
+        if self.runtime.logins.knows(login, password):
             return login
         settings = self.runtime.settings.caldav
         counters = login_guard.keys(login, address)
@@ -62,16 +52,5 @@ class Auth(radicale_auth.BaseAuth):
                 )
                 return ""
             login_guard.record_success(uow, login)
-        with self._lock:
-            self._cache[fingerprint] = time.monotonic() + settings.login_cache_seconds
+        self.runtime.logins.remember(login, password, settings.login_cache_seconds)
         return actor.login
-
-    def _cached(self, fingerprint: str) -> bool:
-        with self._lock:
-            expires = self._cache.get(fingerprint)
-            if expires is None:
-                return False
-            if expires < time.monotonic():
-                del self._cache[fingerprint]
-                return False
-            return True

@@ -6,6 +6,7 @@ nothing per-request lives on them: the write unit of work and the user are conte
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -14,8 +15,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from caldav_backend.home import CollectionInfo, home
+from caldav_backend.login_cache import LoginCache
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database, UnitOfWork
 from hermes_groupware.errors import PermissionDenied
@@ -26,7 +29,9 @@ from sync import projection
 
 CATCH_UP_SECONDS = 2.0
 CHUNK = 500  # journal entries per catch-up transaction (about 2 s of rendering)
+log = logging.getLogger(__name__)
 _write: ContextVar[UnitOfWork | None] = ContextVar("hermes_caldav_write", default=None)
+_read: ContextVar[UnitOfWork | None] = ContextVar("hermes_caldav_read", default=None)
 
 
 HOME_CACHE_SECONDS = 5.0
@@ -38,6 +43,7 @@ class Runtime:
 
     settings: Settings
     database: Database
+    logins: LoginCache = field(default_factory=LoginCache)
     _homes: dict[str, tuple[float, list[CollectionInfo]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -100,14 +106,37 @@ class Runtime:
         with engine.connect() as conn:
             behind = projection.is_behind(conn)
         deadline = time.monotonic() + CATCH_UP_SECONDS
-        while behind and time.monotonic() < deadline:
-            with self.database.unit_of_work(system, Source.SYSTEM) as uow:
-                behind = not projection.catch_up(uow.session, uow.now(), max_entries=CHUNK)
+        try:
+            while behind and time.monotonic() < deadline:
+                with self.database.unit_of_work(system, Source.SYSTEM) as uow:
+                    behind = not projection.catch_up(uow.session, uow.now(), max_entries=CHUNK)
+        except OperationalError as exc:
+            if not _busy(exc):
+                raise
+            # SQLite: another process holds the write lock, most likely applying the same
+            # backlog; serve the consistent older state rather than fail the request
+            log.info("calendar catch-up deferred: the database is busy")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction for everything the request reads (on PostgreSQL each
+        transaction costs round trips); :meth:`reading` inside it shares it."""
+        if _write.get() is not None or _read.get() is not None:
+            yield
+            return
+        system = Actor.system("caldav")
+        with self.database.unit_of_work(system, Source.CALDAV, read_only=True) as uow:
+            token = _read.set(uow)
+            try:
+                yield
+            finally:
+                _read.reset(token)
 
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:
-        """The write transaction when inside one (PUT/DELETE), else a short read transaction."""
-        current = _write.get()
+        """The request's transaction when inside one (a PUT or DELETE, or a snapshot), else a
+        short read transaction."""
+        current = _write.get() or _read.get()
         if current is not None:
             yield current
             return
@@ -122,3 +151,8 @@ class Runtime:
         if uow is None:
             raise RuntimeError("storage write outside acquire_lock('w')")
         return uow
+
+
+def _busy(exc: OperationalError) -> bool:
+    """SQLite's lock timeout (PostgreSQL waits on row locks instead of failing)."""
+    return "database is locked" in str(exc.orig)

@@ -8,14 +8,15 @@ projection in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from radicale import item as radicale_item
 from radicale import storage as radicale_storage
 from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from caldav_backend import errors, paths
 from caldav_backend.alarms import apply_alarm_edit
@@ -23,14 +24,15 @@ from caldav_backend.edits import apply_edit, create_from
 from caldav_backend.filters import translate
 from caldav_backend.home import CollectionInfo
 from caldav_backend.runtime import Runtime
+from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.models import CalendarObject
 from hermes_groupware.models.enums import TaskStatus
 from hermes_groupware.services.tasks import delete_task, set_status
 from sync import ical, projection
 
 HTTP_DATE = "%a, %d %b %Y %H:%M:%S GMT"
-_ITEM_COLUMNS = (
-    CalendarObject.href,
+#: what an Item is built from (with the href, which every row has)
+ITEM_COLUMNS = (
     CalendarObject.body,
     CalendarObject.etag,
     CalendarObject.uid,
@@ -44,16 +46,12 @@ _ITEM_COLUMNS = (
 class Collection(radicale_storage.BaseCollection):
     """The root, a principal, or one of a home's calendars (a value object per request)."""
 
-    def __init__(self, storage: Storage, path: str, info: CollectionInfo | None = None) -> None:
-        self._storage, self._path, self.info = storage, path, info
+    def __init__(self, runtime: Runtime, path: str, info: CollectionInfo | None = None) -> None:
+        self.runtime, self._path, self.info = runtime, path, info
 
     @property
     def path(self) -> str:
         return self._path
-
-    @property
-    def runtime(self) -> Runtime:
-        return self._storage.runtime
 
     # -- metadata ---------------------------------------------------------------------
     def get_meta(self, key: str | None = None) -> Any:
@@ -88,15 +86,13 @@ class Collection(radicale_storage.BaseCollection):
         if self.info is None:
             return "root", 0
         with self.runtime.reading() as uow:
-            epoch = projection.state(uow.session, lock=False).epoch
-            return epoch, projection.collection_modseq(uow.session, self.info.key)
+            return self._position(uow)
 
     # -- reading ----------------------------------------------------------------------
     def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
         """RFC 6578: hrefs changed or deleted since the token; ValueError makes clients resync."""
         with self.runtime.reading() as uow:
-            epoch = projection.state(uow.session, lock=False).epoch
-            current = projection.collection_modseq(uow.session, self._key())
+            epoch, current = self._position(uow)
             if not old_token:
                 hrefs = list(
                     uow.session.scalars(self._live().with_only_columns(CalendarObject.href))
@@ -108,6 +104,16 @@ class Collection(radicale_storage.BaseCollection):
                 hrefs = projection.changed_hrefs(uow.session, self._key(), since)
         return projection.sync_token(epoch, current), hrefs
 
+    def sync_token(self) -> str:
+        """The current sync token: where an initial sync of every live item starts."""
+        with self.runtime.reading() as uow:
+            return projection.sync_token(*self._position(uow))
+
+    def _position(self, uow: UnitOfWork) -> tuple[str, int]:
+        """The projection's epoch and this collection's last change."""
+        epoch = projection.state(uow.session, lock=False).epoch
+        return epoch, projection.collection_modseq(uow.session, self._key())
+
     def _live(self) -> Any:
         return select(CalendarObject).where(
             CalendarObject.collection == self._key(), ~CalendarObject.deleted
@@ -115,23 +121,35 @@ class Collection(radicale_storage.BaseCollection):
 
     def _rows(self) -> Any:
         """Plain rows, not ORM objects: reads build thousands of Items, identity map unneeded."""
-        return select(*_ITEM_COLUMNS).where(
+        return select(CalendarObject.href, *ITEM_COLUMNS).where(
             CalendarObject.collection == self._key(), ~CalendarObject.deleted
         )
 
     def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
-        wanted = list(dict.fromkeys(hrefs))
-        found: dict[str, radicale_item.Item] = {}
-        with self.runtime.reading() as uow:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                for row in uow.session.execute(self._rows().where(CalendarObject.href.in_(chunk))):
-                    found[row.href] = self._item(row)
-        return [(href, found.get(href)) for href in wanted]
+        found = self.rows(hrefs)
+        return [(href, None if row is None else self._item(row)) for href, row in found.items()]
 
     def get_all(self) -> Iterable[radicale_item.Item]:
+        return [self._item(row) for row in self.rows().values()]
+
+    def rows(
+        self, hrefs: Iterable[str] | None = None, *, columns: Sequence[Any] = ITEM_COLUMNS
+    ) -> dict[str, Any]:
+        """The stored rows by href: every live one, or those of ``hrefs`` (None where there is
+        none), with ``columns`` (listings leave the texts in the database)."""
+        key, names = self._key(), tuple(column.key for column in columns)
         with self.runtime.reading() as uow:
-            return [self._item(row) for row in uow.session.execute(self._rows())]
+            connection = uow.session.connection()  # plain rows; no ORM loading per row
+            if hrefs is None:
+                statement = _live_rows(names, by_href=False)
+                return {row.href: row for row in connection.execute(statement, {"key": key})}
+            found: dict[str, Any] = dict.fromkeys(hrefs)
+            wanted = list(found)
+            statement = _live_rows(names, by_href=True)
+            for start in range(0, len(wanted), 500):
+                chunk = {"key": key, "hrefs": wanted[start : start + 500]}
+                found.update((row.href, row) for row in connection.execute(statement, chunk))
+        return found
 
     def get_filtered(self, filters: Iterable[Any]) -> Iterable[tuple[radicale_item.Item, bool]]:
         """SQL for the common shapes (component, time range, open tasks); exact ones skip
@@ -229,6 +247,19 @@ class Collection(radicale_storage.BaseCollection):
             raise errors.forbidden("the task stays in this list")
 
 
+@functools.cache
+def _live_rows(names: tuple[str, ...], *, by_href: bool) -> Any:
+    """A collection's live objects (some of them, ``by_href``): built once per shape, since
+    the fast path runs it on every request."""
+    columns = [getattr(CalendarObject, name) for name in names]
+    statement = select(CalendarObject.href, *columns).where(
+        CalendarObject.collection == bindparam("key"), ~CalendarObject.deleted
+    )
+    if by_href:
+        statement = statement.where(CalendarObject.href.in_(bindparam("hrefs", expanding=True)))
+    return statement
+
+
 def _recurring(body: str | None) -> bool:
     """A client may keep an RRULE in its own text; then our stored range is not the whole."""
     return body is not None and ("\nRRULE" in body or "\nRDATE" in body)
@@ -258,21 +289,21 @@ class Storage(radicale_storage.BaseStorage):
         except ValueError:
             return
         if where.login is None:
-            yield Collection(self, "")
+            yield Collection(self.runtime, "")
             return
         collections = self.runtime.home(where.login)
         if not collections:
             return
         if where.slug is None:
-            yield Collection(self, where.login)
+            yield Collection(self.runtime, where.login)
             if depth != "0":
                 for info in collections:
-                    yield Collection(self, f"{where.login}/{info.slug}", info)
+                    yield Collection(self.runtime, f"{where.login}/{info.slug}", info)
             return
         found = next((c for c in collections if c.slug == where.slug), None)
         if found is None:
             return
-        collection = Collection(self, f"{where.login}/{found.slug}", found)
+        collection = Collection(self.runtime, f"{where.login}/{found.slug}", found)
         if where.href is not None:
             yield from (item for _, item in collection.get_multi([where.href]) if item)
             return

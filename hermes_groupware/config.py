@@ -68,6 +68,7 @@ class CaldavSettings:
     login_cache_seconds: int = 60
     lockout_failures: int = 5
     lockout_window_seconds: int = 900
+    fast_path: bool = True
 
 
 @dataclass(frozen=True)

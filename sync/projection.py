@@ -127,17 +127,20 @@ def is_behind(executor: Session | Connection) -> bool:
 
     One small statement, so the check that starts every CalDAV request is cheap.
     """
-    row = executor.execute(
-        select(
-            JournalCounter.last_seq,
-            JournalCounter.directory_version,
-            CalendarState.applied_seq,
-            CalendarState.directory_version.label("projected_directory"),
-        )
-        .join(CalendarState, CalendarState.id == JournalCounter.id)  # both single rows, id 1
-        .where(JournalCounter.id == 1)
-    ).one()
+    row = executor.execute(_BEHIND).one()
     return bool(row.last_seq > row.applied_seq or row.directory_version != row.projected_directory)
+
+
+_BEHIND = (  # built once: it runs before every CalDAV request
+    select(
+        JournalCounter.last_seq,
+        JournalCounter.directory_version,
+        CalendarState.applied_seq,
+        CalendarState.directory_version.label("projected_directory"),
+    )
+    .join(CalendarState, CalendarState.id == JournalCounter.id)  # both single rows, id 1
+    .where(JournalCounter.id == 1)
+)
 
 
 def catch_up(

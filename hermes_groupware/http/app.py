@@ -3,7 +3,8 @@
 The front answers what Radicale should not see: ``/.well-known/caldav`` from the bare host name
 (iOS probes the host root), oversized bodies (Radicale enforces no limit under gunicorn or
 waitress), and client DELETEs when the delete policy is ``refuse``; subscription feeds and the
-one-click unsubscribe link of report mails go to their own handlers.
+one-click unsubscribe link of report mails go to their own handlers, and the hottest calendar
+reads to the fast path (:mod:`caldav_backend.fast_path`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from radicale.app import Application as RadicaleApplication
 
 from caldav_backend import feeds_http
 from caldav_backend.auth import Auth
+from caldav_backend.fast_path import FastPath
 from caldav_backend.rights import Rights
 from caldav_backend.runtime import Runtime
 from caldav_backend.storage import Storage
@@ -63,6 +65,7 @@ def create_app(settings: Settings) -> WSGIApp:
     if settings.logging.level.upper() != "DEBUG":
         logging.getLogger("radicale").setLevel(logging.WARNING)
     caldav = RadicaleApplication(radicale_configuration(runtime))
+    fast = FastPath(runtime, caldav) if settings.caldav.fast_path else None
     limit = settings.caldav.max_body_bytes
     refuse_delete = settings.caldav.delete_policy == "refuse"
 
@@ -82,6 +85,11 @@ def create_app(settings: Settings) -> WSGIApp:
             return [body]
         if environ.get("REQUEST_METHOD") == "PUT":
             return caldav(environ, _without_etag(start_response))
+        direct = fast.respond(environ) if fast is not None else None
+        if direct is not None:
+            status, headers, body = direct
+            start_response(status, headers)
+            return [body]
         return caldav(environ, start_response)
 
     return app

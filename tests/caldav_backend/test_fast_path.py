@@ -1,0 +1,333 @@
+"""The fast path answers exactly what Radicale answers, and really answers the common reads.
+
+Two servers share one database: the usual one (fast path on) and one with
+``[caldav] fast_path = false``. Every request below goes to both, and the parsed answers must be
+equal (responses compared as sets: Radicale's own order is no contract).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import gzip
+import http.client
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import pytest
+from radicale.app import Application as RadicaleApplication
+from sqlalchemy import select
+
+from caldav_backend.fast_path import FastPath
+from caldav_backend.runtime import Runtime
+from hermes_groupware.http.app import radicale_configuration
+from hermes_groupware.models import Task
+from hermes_groupware.models.enums import TaskStatus
+from hermes_groupware.services.lookups import register_by_code
+from hermes_groupware.services.tasks import TaskChanges, set_status, update_task
+from tests.caldav_backend.conftest import PASSWORD, Server, start_server
+
+D = "DAV:"
+XML_HEAD = '<?xml version="1.0" encoding="utf-8"?>'
+PROPFIND = XML_HEAD + '<d:propfind xmlns:d="DAV:"><d:prop>{props}</d:prop></d:propfind>'
+MULTIGET = (
+    XML_HEAD + '<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav" '
+    'xmlns:cs="http://calendarserver.org/ns/"><d:prop>{props}</d:prop>{hrefs}'
+    "</c:calendar-multiget>"
+)
+SYNC = (
+    XML_HEAD + '<d:sync-collection xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+    "<d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level>"
+    "<d:prop>{props}</d:prop></d:sync-collection>"
+)
+ETAG_AND_DATA = "<d:getetag/><c:calendar-data/>"
+
+
+@dataclasses.dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _auth(login: str, password: str = PASSWORD) -> str:
+    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
+
+
+def _call(
+    base: str,
+    method: str,
+    path: str,
+    body: str = "",
+    *,
+    depth: str | None = "1",
+    login: str | None = "jkowalski",
+    gzip_ok: bool = False,
+) -> Reply:
+    host, port = base.split("//")[1].rstrip("/").split(":")
+    headers = {"Content-Type": "application/xml; charset=utf-8"}
+    if depth is not None:
+        headers["Depth"] = depth
+    if login is not None:
+        headers["Authorization"] = _auth(login)
+    if gzip_ok:
+        headers["Accept-Encoding"] = "gzip"
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request(method, path, body.encode(), headers)
+        response = connection.getresponse()
+        data = response.read()
+        found = {k.lower(): v for k, v in response.getheaders()}
+    finally:
+        connection.close()
+    if found.get("content-encoding") == "gzip":
+        data = gzip.decompress(data)
+    return Reply(response.status, found, data)
+
+
+def _canonical(element: ET.Element) -> Any:
+    """An order-free form of a DAV answer: responses and properties as sorted tuples."""
+    children = [_canonical(child) for child in element]
+    if element.tag in (f"{{{D}}}multistatus", f"{{{D}}}prop", f"{{{D}}}response"):
+        children.sort(key=repr)
+    return (element.tag, (element.text or "").strip(), tuple(children))
+
+
+@pytest.fixture(scope="module")
+def plain_url(dav_server: Server) -> Iterator[str]:
+    """A second server on the same database, with the fast path switched off."""
+    settings = dataclasses.replace(
+        dav_server.settings,
+        caldav=dataclasses.replace(dav_server.settings.caldav, fast_path=False),
+    )
+    base, server, _thread = start_server(settings)
+    yield base
+    server.close()  # type: ignore[attr-defined]
+
+
+def _same(
+    dav_server: Server, plain_url: str, method: str, path: str, body: str = "", **kw: Any
+) -> Reply:
+    """Send one request to both servers; assert equal answers; return the fast one."""
+    _call(dav_server.url, "PROPFIND", "/jkowalski/", depth="0")  # the login is verified
+    fast = _call(dav_server.url, method, path, body, **kw)
+    plain = _call(plain_url, method, path, body, **kw)
+    assert fast.status == plain.status, (fast.body[:300], plain.body[:300])
+    for header in ("content-type", "etag", "last-modified", "dav"):
+        assert fast.headers.get(header) == plain.headers.get(header), header
+    if fast.headers.get("content-type", "").startswith("text/xml"):
+        assert _canonical(ET.fromstring(fast.body)) == _canonical(ET.fromstring(plain.body))
+    else:
+        assert fast.body == plain.body
+    return fast
+
+
+def _hrefs(reply: Reply) -> list[str]:
+    return re.findall(r"<href>([^<]+\.ics)</href>", reply.body.decode())
+
+
+@pytest.mark.parametrize("slug", ["tasks", "planned", "register-han", "group-sprzedaz"])
+@pytest.mark.parametrize(
+    "props",
+    [
+        "<d:getetag/>",
+        "<d:getcontenttype/><d:resourcetype/><d:getetag/>",  # Thunderbird
+        "<d:getlastmodified/><d:getcontentlength/>",
+    ],
+)
+def test_propfind_depth_1(dav_server: Server, plain_url: str, slug: str, props: str) -> None:
+    reply = _same(
+        dav_server, plain_url, "PROPFIND", f"/jkowalski/{slug}/", PROPFIND.format(props=props)
+    )
+    assert reply.status == 207
+    if slug in ("tasks", "register-han"):
+        assert _hrefs(reply)
+
+
+def test_multiget_found_missing_foreign_and_odd_hrefs(dav_server: Server, plain_url: str) -> None:
+    listing = _call(
+        dav_server.url, "PROPFIND", "/jkowalski/tasks/", PROPFIND.format(props="<d:getetag/>")
+    )
+    own = _hrefs(listing)
+    foreign = _hrefs(
+        _call(
+            dav_server.url,
+            "PROPFIND",
+            "/jkowalski/register-han/",
+            PROPFIND.format(props="<d:getetag/>"),
+        )
+    )
+    hrefs = [
+        own[0],
+        own[0],  # a duplicate is answered once
+        f"{dav_server.url.rstrip('/')}{own[1]}",  # a full URL
+        own[2].replace("-", "%2D"),  # percent-encoded
+        "/jkowalski/tasks/no-such-item.ics",
+        foreign[0],  # another collection: 404
+        "/elsewhere/x.ics",
+    ]
+    body = "".join(f"<d:href>{h}</d:href>" for h in hrefs)
+    for props in (ETAG_AND_DATA, "<d:getetag/><d:getcontenttype/><cs:getctag/>"):
+        reply = _same(
+            dav_server,
+            plain_url,
+            "REPORT",
+            "/jkowalski/tasks/",
+            MULTIGET.format(props=props, hrefs=body),
+        )
+        assert reply.status == 207
+        assert reply.body.count(b"404 Not Found") >= 2
+
+
+def test_sync_collection_initial_then_changes_and_tombstones(
+    dav_server: Server, plain_url: str
+) -> None:
+    path = "/jkowalski/register-han/"
+    initial = _same(
+        dav_server, plain_url, "REPORT", path, SYNC.format(token="", props="<d:getetag/>")
+    )
+    token = re.search(rb"<sync-token>([^<]+)</sync-token>", initial.body)
+    assert token is not None
+    with dav_server.uow() as uow:
+        han = register_by_code(uow.session, "HAN")
+        first, second = uow.session.scalars(
+            select(Task.id)
+            .where(
+                Task.register_id == han.id,
+                Task.status.in_((TaskStatus.NEW, TaskStatus.IN_PROGRESS)),
+            )
+            .order_by(Task.id)
+            .limit(2)
+        )
+        update_task(uow, first, TaskChanges(subject="Zmieniony <temat> & więcej"))
+        set_status(uow, second, TaskStatus.CANCELLED)  # leaves a tombstone
+    changed = _same(
+        dav_server,
+        plain_url,
+        "REPORT",
+        path,
+        SYNC.format(token=token.group(1).decode(), props=ETAG_AND_DATA),
+        gzip_ok=True,
+    )
+    assert changed.body.count(b"<response>") == 2
+    assert b"404 Not Found" in changed.body
+    assert "Zmieniony &lt;temat&gt; &amp; więcej".encode() in changed.body
+    stale = SYNC.format(token="urn:hermes:sync:nope:1", props="<d:getetag/>")
+    assert _same(dav_server, plain_url, "REPORT", path, stale).status == 403
+
+
+def test_get_one_item_and_a_missing_one(dav_server: Server, plain_url: str) -> None:
+    href = _hrefs(
+        _call(
+            dav_server.url, "PROPFIND", "/jkowalski/tasks/", PROPFIND.format(props="<d:getetag/>")
+        )
+    )[0]
+    reply = _same(dav_server, plain_url, "GET", href, depth=None, gzip_ok=True)
+    assert reply.status == 200
+    assert reply.body.startswith(b"BEGIN:VCALENDAR")
+    assert (
+        _same(dav_server, plain_url, "GET", "/jkowalski/tasks/nope.ics", depth=None).status == 404
+    )
+
+
+@pytest.mark.parametrize(
+    ("login", "path"),
+    [
+        (None, "/jkowalski/tasks/"),  # anonymous: 401
+        ("anowak", "/jkowalski/tasks/"),  # someone else's home
+        ("jkowalski", "/jkowalski/register-ser/"),  # a register closed to him
+    ],
+)
+def test_refusals_are_the_same(
+    dav_server: Server, plain_url: str, login: str | None, path: str
+) -> None:
+    _call(dav_server.url, "PROPFIND", "/anowak/", depth="0", login="anowak")
+    reply = _same(
+        dav_server, plain_url, "PROPFIND", path, PROPFIND.format(props="<d:getetag/>"), login=login
+    )
+    assert reply.status in (401, 403, 404)
+
+
+# -- which requests the fast path takes itself ----------------------------------------------
+@pytest.fixture(scope="module")
+def fast_path(dav_server: Server) -> FastPath:
+    """A FastPath over the test server's database, with jkowalski's login just verified."""
+    runtime = Runtime(settings=dav_server.settings, database=dav_server.database)
+    runtime.logins.remember("jkowalski", PASSWORD, 60)
+    return FastPath(runtime, RadicaleApplication(radicale_configuration(runtime)))
+
+
+def _environ(
+    method: str, path: str, body: str = "", depth: str = "1", login: str = "jkowalski"
+) -> dict[str, Any]:
+    data = body.encode()
+    return {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "HTTP_DEPTH": depth,
+        "HTTP_AUTHORIZATION": _auth(login),
+        "CONTENT_LENGTH": str(len(data)),
+        "wsgi.input": io.BytesIO(data),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.url_scheme": "http",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+
+
+def test_the_common_reads_are_answered_without_radicale(
+    dav_server: Server, fast_path: FastPath
+) -> None:
+    listing = fast_path.respond(
+        _environ("PROPFIND", "/jkowalski/tasks/", PROPFIND.format(props="<d:getetag/>"))
+    )
+    assert listing is not None
+    href = re.findall(rb"<href>([^<]+\.ics)</href>", listing[2])[0].decode()
+    multiget = MULTIGET.format(props=ETAG_AND_DATA, hrefs=f"<d:href>{href}</d:href>")
+    assert fast_path.respond(_environ("REPORT", "/jkowalski/tasks/", multiget)) is not None
+    sync = SYNC.format(token="", props="<d:getetag/>")
+    assert fast_path.respond(_environ("REPORT", "/jkowalski/tasks/", sync)) is not None
+    got = fast_path.respond(_environ("GET", href))
+    assert got is not None
+    assert got[0] == "200 OK"
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        _environ("PROPFIND", "/jkowalski/tasks/", PROPFIND.format(props="<d:getetag/>"), depth="0"),
+        _environ("PROPFIND", "/jkowalski/tasks/", PROPFIND.format(props="<d:displayname/>")),
+        _environ(
+            "PROPFIND",
+            "/jkowalski/tasks/",
+            XML_HEAD + '<d:propfind xmlns:d="DAV:"><d:allprop/></d:propfind>',
+        ),
+        _environ(
+            "PROPFIND", "/jkowalski/tasks/", PROPFIND.format(props="<d:getetag/>"), login="anowak"
+        ),
+        _environ("PROPFIND", "/anowak/tasks/", PROPFIND.format(props="<d:getetag/>")),
+        _environ("PROPFIND", "/jkowalski/register-ser/", PROPFIND.format(props="<d:getetag/>")),
+        _environ("PROPFIND", "/jkowalski//tasks/", PROPFIND.format(props="<d:getetag/>")),
+        _environ("REPORT", "/jkowalski/tasks/", SYNC.format(token="bad", props="<d:getetag/>")),
+        _environ(
+            "REPORT",
+            "/jkowalski/tasks/",
+            XML_HEAD + '<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+            '<d:prop><d:getetag/></d:prop><c:filter><c:comp-filter name="VCALENDAR"/></c:filter>'
+            "</c:calendar-query>",
+        ),
+        _environ("GET", "/jkowalski/tasks/"),
+        _environ("GET", "/jkowalski/tasks/no-such.ics"),
+        _environ("PROPFIND", "/jkowalski/tasks/", "<not xml"),
+    ],
+)
+def test_everything_else_goes_to_radicale(fast_path: FastPath, environ: dict[str, Any]) -> None:
+    body = environ["wsgi.input"].getvalue()
+    assert fast_path.respond(environ) is None
+    assert environ["wsgi.input"].read() == body  # Radicale still reads the whole body

@@ -1,0 +1,50 @@
+"""The runtime's catch-up before reads: a busy SQLite database defers it instead of failing."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url
+
+from caldav_backend.runtime import Runtime
+from hermes_groupware.config import Settings
+from hermes_groupware.db import migrate
+from hermes_groupware.db.session import Actor, Database, make_engine
+from hermes_groupware.filestore import FileStore
+from hermes_groupware.models.enums import Source
+from sync import projection
+from tests.conftest import ON_POSTGRESQL, DatabaseFactory
+from tests.factories import Factory
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite's write lock; PostgreSQL waits on row locks")
+def test_a_read_while_another_process_writes_serves_the_older_state(
+    db_factory: DatabaseFactory, tmp_path: Path
+) -> None:
+    url = db_factory.new_url()
+    engine = make_engine(url, busy_timeout_ms=200)
+    migrate.upgrade(engine)
+    database = Database(engine, FileStore(tmp_path / "files", 1 << 20))
+    with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+        make = Factory(uow)
+        make.task(make.register(), make.employee(), "Nowe zadanie")
+    runtime = Runtime(settings=Settings(base_dir=tmp_path), database=database)
+    with engine.connect() as conn:
+        assert projection.is_behind(conn)
+
+    other = sqlite3.connect(make_url(url).database or "", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        runtime.ensure_current()  # no error: the catch-up waits for the next request
+        with engine.connect() as conn:
+            assert projection.is_behind(conn)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+    runtime.ensure_current()
+    with engine.connect() as conn:
+        assert not projection.is_behind(conn)
+    engine.dispose()
