@@ -344,7 +344,7 @@ def _unpack(
                 if source is None:
                     raise InvalidInput("SRC", f"unexpected archive member {member.name!r}")
                 if member.name == MANIFEST_MEMBER:
-                    manifest = Manifest.from_json(source.read(16 * CHUNK))
+                    manifest = Manifest.from_json(source.read())
                     continue
                 seen[member.name] = _write(source, _staged(member.name, staged_db, staged_files))
                 if len(seen) % PROGRESS_EVERY == 0:

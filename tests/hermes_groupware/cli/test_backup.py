@@ -6,6 +6,7 @@ SQLite only by nature (PostgreSQL has pg_dump); on PostgreSQL runs only the refu
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import gzip
 import io
 import json
@@ -23,7 +24,7 @@ import pytest
 from caldav.lib.error import AuthorizationError
 from sqlalchemy import select
 
-from hermes_groupware import demo
+from hermes_groupware import backup, demo
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database, make_engine
 from hermes_groupware.filestore import FileStore, chunks_of
@@ -330,3 +331,25 @@ def test_backup_on_postgresql_points_to_the_documented_procedure(tmp_path: Path)
     assert result.returncode == 2
     assert "pg_dump -Fc" in result.stderr and "docs/operations-backup.md" in result.stderr
     assert list(tmp_path.iterdir()) == [tmp_path / "config.toml"]
+
+
+@sqlite_only
+def test_backup_reports_progress_and_files_the_database_misses(tmp_path: Path) -> None:
+    site = site_at(tmp_path / "big")
+    for n in range(backup.PROGRESS_EVERY):
+        site.database.files.put(chunks_of(f"blob {n}".encode()))
+    absent = "0" * 64
+    with site.database.engine.begin() as conn:  # a row whose blob someone deleted by hand
+        conn.exec_driver_sql(
+            "INSERT INTO stored_files (sha256, size, created_at) "
+            f"VALUES ('{absent}', 1, '2026-11-27 08:00:00.000000')"
+        )
+    site.database.engine.dispose()
+    messages: list[str] = []
+    now = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
+    result = backup.backup(site.settings, tmp_path, now=now, report=messages.append)
+    assert result.archive.endswith("hermes-backup-20261127T080000Z.tar.gz")
+    assert len(result.manifest.files) == backup.PROGRESS_EVERY
+    assert f"backup: {backup.PROGRESS_EVERY}/{backup.PROGRESS_EVERY} files" in "\n".join(messages)
+    assert result.missing_files == (absent,)
+    assert Path(result.archive).stat().st_mode & 0o777 == 0o600
