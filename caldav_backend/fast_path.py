@@ -28,7 +28,7 @@ from urllib.parse import quote, unquote, urlparse
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
-from radicale import pathutils, xmlutils
+from radicale import httputils, pathutils, xmlutils
 
 from caldav_backend import paths
 from caldav_backend.runtime import Runtime
@@ -50,6 +50,10 @@ GETETAG, GETCONTENTTYPE = f"{_D}getetag", f"{_D}getcontenttype"
 GETLASTMODIFIED, GETCONTENTLENGTH = f"{_D}getlastmodified", f"{_D}getcontentlength"
 RESOURCETYPE = f"{_D}resourcetype"
 CALENDAR_DATA = f"{_C}calendar-data"
+GETCTAG = "{http://calendarserver.org/ns/}getctag"
+SYNC_TOKEN = f"{_D}sync-token"
+#: the collection's change counters, asked for alone at Depth 0 by every polling client
+COLLECTION_PROPS = frozenset({GETCTAG, GETETAG, SYNC_TOKEN})
 #: what Radicale answers for an item in a PROPFIND; any other property goes to Radicale
 PROPFIND_ITEM_PROPS = frozenset(
     {GETETAG, GETCONTENTTYPE, GETLASTMODIFIED, GETCONTENTLENGTH, RESOURCETYPE}
@@ -94,7 +98,6 @@ class FastPath:
                 root = ET.fromstring(body)  # noqa: S314 - DTDs and entities refused in front
             except ET.ParseError:
                 return None  # Radicale words the 400
-        self.runtime.ensure_current()
         with self.runtime.snapshot():
             if root is None:
                 return self._get(target)
@@ -160,12 +163,13 @@ class FastPath:
     ) -> Answer | None:
         """Radicale answers for the collection itself (Depth 0, its many properties); the
         items' responses are added here."""
-        if environ.get("HTTP_DEPTH") != "1" or root.tag != f"{_D}propfind":
-            return None
-        if len(root) != 1 or root[0].tag != f"{_D}prop":
+        if root.tag != f"{_D}propfind" or len(root) != 1 or root[0].tag != f"{_D}prop":
             return None
         props = [prop.tag for prop in root[0]]
-        if not props or not set(props) <= PROPFIND_ITEM_PROPS:
+        depth = environ.get("HTTP_DEPTH")
+        if depth == "0" and props and set(props) <= COLLECTION_PROPS:
+            return self._collection_state(target, props)
+        if depth != "1" or not props or not set(props) <= PROPFIND_ITEM_PROPS:
             return None
         answer = self._radicale_depth0(environ, body)
         if answer is None:
@@ -185,6 +189,26 @@ class FastPath:
             parts.append(_response(target, href, found="".join(values)))
         parts.append(closing)
         return _finish("207 Multi-Status", headers, "".join(parts).encode(ENCODING), target.gzip)
+
+    def _collection_state(self, target: _Target, props: list[str]) -> Answer:
+        """Depth 0 for the ctag or sync token: the poll every client sends every few minutes
+        for every calendar, answered from two counters."""
+        collection = target.collection
+        token = collection.sync_token()
+        values = {
+            GETCTAG: collection.etag,
+            GETETAG: collection.etag,
+            SYNC_TOKEN: token,
+        }
+        found = "".join(f"<{_local(tag)}>{escape(values[tag])}</{_local(tag)}>" for tag in props)
+        prefix = f"{target.base_prefix}/{collection.path}/"
+        href = prefix if _PLAIN.fullmatch(prefix) else escape(quote(prefix))
+        response = (
+            f"<response><href>{href}</href><propstat><prop>{found}</prop>"
+            f"<status>{OK}</status></propstat></response>"
+        )
+        headers = [("DAV", httputils.DAV_HEADERS)]
+        return _multistatus(target, props, "", [response], headers)
 
     def _radicale_depth0(
         self, environ: dict[str, Any], body: bytes
@@ -384,15 +408,21 @@ def _report_response(target: _Target, name: str, row: Any, props: Sequence[str])
     return _response(target, name, found="".join(found), not_found="".join(not_found))
 
 
-def _multistatus(target: _Target, props: Sequence[str], head: str, responses: list[str]) -> Answer:
+def _multistatus(
+    target: _Target,
+    props: Sequence[str],
+    head: str,
+    responses: list[str],
+    headers: Sequence[tuple[str, str]] = (),
+) -> Answer:
     namespaces = sorted({xmlutils.NAMESPACES_REV[t[1:].partition("}")[0]] for t in props} - {"D"})
     declared = "".join(f' xmlns:{p}="{xmlutils.NAMESPACES[p]}"' for p in namespaces)
     text = (
         f"<?xml version='1.0' encoding='{ENCODING}'?>\n"
         f'<multistatus xmlns="DAV:"{declared}>{head}{"".join(responses)}</multistatus>'
     )
-    headers = [("Content-Type", f"text/xml; charset={ENCODING}")]
-    return _finish("207 Multi-Status", headers, text.encode(ENCODING), target.gzip)
+    content_type = ("Content-Type", f"text/xml; charset={ENCODING}")
+    return _finish("207 Multi-Status", [*headers, content_type], text.encode(ENCODING), target.gzip)
 
 
 def _finish(status: str, headers: list[tuple[str, str]], body: bytes, gzip: bool) -> Answer:

@@ -119,18 +119,29 @@ class Runtime:
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
-        """One read transaction for everything the request reads (on PostgreSQL each
-        transaction costs round trips); :meth:`reading` inside it shares it."""
-        if _write.get() is not None or _read.get() is not None:
-            yield
-            return
+        """One read transaction, current with the journal, for everything the request reads
+        (on PostgreSQL each transaction costs round trips); :meth:`reading` inside shares it."""
         system = Actor.system("caldav")
         with self.database.unit_of_work(system, Source.CALDAV, read_only=True) as uow:
-            token = _read.set(uow)
-            try:
-                yield
-            finally:
-                _read.reset(token)
+            if not projection.is_behind(uow.session):  # the common case: one transaction
+                with self._sharing(uow):
+                    yield
+                return
+        self.ensure_current()
+        with (
+            self.database.unit_of_work(system, Source.CALDAV, read_only=True) as uow,
+            self._sharing(uow),
+        ):
+            yield
+
+    @staticmethod
+    @contextmanager
+    def _sharing(uow: UnitOfWork) -> Iterator[None]:
+        token = _read.set(uow)
+        try:
+            yield
+        finally:
+            _read.reset(token)
 
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:

@@ -144,6 +144,8 @@ class Database:
                 conn = conn.execution_options(
                     sqlite_begin="BEGIN" if read_only else "BEGIN IMMEDIATE"
                 )
+            elif read_only:  # BEGIN READ ONLY in one round trip (reset when pooled again)
+                conn = conn.execution_options(postgresql_readonly=True)
             with conn.begin():
                 uow = _open(conn, actor, source, self.files, write=not read_only)
                 try:
@@ -166,6 +168,4 @@ def _open(
     )
     if write:
         set_change_context(conn, actor, source, uow.now())
-    elif conn.dialect.name == "postgresql":
-        conn.execute(text("SET TRANSACTION READ ONLY"))
     return uow

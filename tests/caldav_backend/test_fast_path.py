@@ -33,6 +33,10 @@ from tests.caldav_backend.conftest import PASSWORD, Server, start_server
 D = "DAV:"
 XML_HEAD = '<?xml version="1.0" encoding="utf-8"?>'
 PROPFIND = XML_HEAD + '<d:propfind xmlns:d="DAV:"><d:prop>{props}</d:prop></d:propfind>'
+PROPFIND_CS = (
+    XML_HEAD + '<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">'
+    "<d:prop>{props}</d:prop></d:propfind>"
+)
 MULTIGET = (
     XML_HEAD + '<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav" '
     'xmlns:cs="http://calendarserver.org/ns/"><d:prop>{props}</d:prop>{hrefs}'
@@ -145,6 +149,24 @@ def test_propfind_depth_1(dav_server: Server, plain_url: str, slug: str, props: 
     assert reply.status == 207
     if slug in ("tasks", "register-han"):
         assert _hrefs(reply)
+
+
+@pytest.mark.parametrize("slug", ["tasks", "register-han"])
+@pytest.mark.parametrize(
+    "props",
+    [
+        "<cs:getctag/>",  # Thunderbird's poll
+        "<cs:getctag/><d:sync-token/>",  # DAVx5's
+        "<d:getetag/>",
+    ],
+)
+def test_propfind_depth_0_counters(
+    dav_server: Server, plain_url: str, slug: str, props: str
+) -> None:
+    body = PROPFIND_CS.format(props=props)
+    reply = _same(dav_server, plain_url, "PROPFIND", f"/jkowalski/{slug}/", body, depth="0")
+    assert reply.status == 207
+    assert reply.body.count(b"<response>") == 1
 
 
 def test_multiget_found_missing_foreign_and_odd_hrefs(dav_server: Server, plain_url: str) -> None:
@@ -293,6 +315,8 @@ def test_the_common_reads_are_answered_without_radicale(
     assert fast_path.respond(_environ("REPORT", "/jkowalski/tasks/", multiget)) is not None
     sync = SYNC.format(token="", props="<d:getetag/>")
     assert fast_path.respond(_environ("REPORT", "/jkowalski/tasks/", sync)) is not None
+    poll = PROPFIND_CS.format(props="<cs:getctag/><d:sync-token/>")
+    assert fast_path.respond(_environ("PROPFIND", "/jkowalski/tasks/", poll, depth="0")) is not None
     got = fast_path.respond(_environ("GET", href))
     assert got is not None
     assert got[0] == "200 OK"
@@ -301,7 +325,9 @@ def test_the_common_reads_are_answered_without_radicale(
 @pytest.mark.parametrize(
     "environ",
     [
-        _environ("PROPFIND", "/jkowalski/tasks/", PROPFIND.format(props="<d:getetag/>"), depth="0"),
+        _environ(
+            "PROPFIND", "/jkowalski/tasks/", PROPFIND.format(props="<d:displayname/>"), depth="0"
+        ),
         _environ("PROPFIND", "/jkowalski/tasks/", PROPFIND.format(props="<d:displayname/>")),
         _environ(
             "PROPFIND",
