@@ -8,6 +8,7 @@ sourced configuration. No module reads the file or the environment on its own: t
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 import types
@@ -25,6 +26,8 @@ CONFIG_ENV = "HERMES_CONFIG"
 DEFAULT_CONFIG = Path("config.toml")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+SERVER_ROLES = ("http", "smtp", "imap", "worker", "scheduler")
+"""What ``serve`` can run; ``[server] roles`` and ``serve --roles`` pick among them."""
 
 
 def _secret() -> Any:
@@ -38,6 +41,7 @@ class ServerSettings:
     demo: bool = False
     default_locale: str = "pl"
     default_time_zone: str = "Europe/Warsaw"
+    roles: tuple[str, ...] = SERVER_ROLES
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,14 @@ class ReportsSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """Who may scrape ``/metrics``: these client addresses (networks), or a bearer token."""
+
+    allow: tuple[str, ...] = ("127.0.0.1", "::1")
+    token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     """Log level and format."""
 
@@ -222,6 +234,7 @@ class Settings:
     notifications: NotificationsSettings = field(default_factory=NotificationsSettings)
     sms: SmsSettings = field(default_factory=SmsSettings)
     reports: ReportsSettings = field(default_factory=ReportsSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     base_dir: Path = field(default_factory=Path.cwd)
 
@@ -396,12 +409,31 @@ def _validate(settings: Settings, values: dict[str, dict[str, tuple[Any, str]]],
             "expected cancel, delete or refuse",
         )
     _validate_mail(settings, source)
+    _validate_operations(settings, source)
     _validate_rules(settings, source)
     _validate_reports(settings, source)
     if not settings.database.url.startswith(("sqlite", "postgresql")):
         raise ConfigError(
             "[database] url", source("database", "url"), "only sqlite and postgresql are supported"
         )
+
+
+def _validate_operations(settings: Settings, source: Any) -> None:
+    """``[server] roles`` and ``[metrics] allow``: checked here so a typo stops the start."""
+    for role in settings.server.roles:
+        if role not in SERVER_ROLES:
+            raise ConfigError(
+                "[server] roles",
+                source("server", "roles"),
+                f"unknown role {role!r}; expected some of {', '.join(SERVER_ROLES)}",
+            )
+    for network in settings.metrics.allow:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ConfigError(
+                "[metrics] allow", source("metrics", "allow"), f"not an address or network: {exc}"
+            ) from exc
 
 
 def _validate_rules(settings: Settings, source: Any) -> None:

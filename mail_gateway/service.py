@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from sqlalchemy.exc import OperationalError
 
@@ -29,6 +29,7 @@ from mail_gateway.smtp_server import GatewayController, GatewayHandler
 
 log = logging.getLogger(__name__)
 _OUTBOX_BATCH = 50
+MAIL_ROLES = ("smtp", "imap", "worker")
 
 
 class MailService:
@@ -44,8 +45,9 @@ class MailService:
         self.controller: GatewayController | None = None
         self.poller: ImapPoller | None = None
 
-    def start(self) -> list[str]:
-        """Start what is enabled; returns a line per role for the ready message.
+    def start(self, roles: Collection[str] = MAIL_ROLES) -> list[str]:
+        """Start what is enabled and among ``roles``; returns a word per listener or poller for
+        the ready message (``serve --roles`` chooses the roles).
 
         Raises:
             ConfigError: an ``[sms]`` setting the provider cannot work with.
@@ -55,7 +57,7 @@ class MailService:
         check_templates()
         started = []
         smtp = self.settings.smtp_in
-        if smtp.enabled:
+        if smtp.enabled and "smtp" in roles:
             handler = GatewayHandler(self.intake, self.db, lmtp=smtp.lmtp)
             self.controller = GatewayController(
                 handler,
@@ -66,7 +68,7 @@ class MailService:
             self.controller.start()
             started.append(f"{'lmtp' if smtp.lmtp else 'smtp'}://{smtp.host}:{smtp.port}")
         imap = self.settings.imap_in
-        if imap.enabled:
+        if imap.enabled and "imap" in roles:
             self.poller = ImapPoller(
                 ImapSettings(
                     host=imap.host,
@@ -84,8 +86,9 @@ class MailService:
             )
             self._spawn("imap", self.poller.run_forever)
             started.append(f"imap://{imap.username}@{imap.host}:{imap.port}/{imap.folder}")
-        install_default_rules(self.db, self.settings)
-        self._spawn("mail-worker", self._work)
+        if "worker" in roles:
+            install_default_rules(self.db, self.settings)
+            self._spawn("mail-worker", self._work)
         return started
 
     def stop(self) -> None:

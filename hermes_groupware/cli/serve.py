@@ -1,5 +1,10 @@
-"""``serve``: CalDAV and feeds over HTTP, the enabled mail roles and the report scheduler, until
-SIGTERM or Ctrl-C."""
+"""``serve``: the roles of this instance (CalDAV and feeds over HTTP, the mail listener and
+poller, the background worker, the report scheduler) until SIGTERM or Ctrl-C.
+
+Which roles run is decided in :mod:`hermes_groupware.cli.roles`; the first line on stdout is
+``ready`` followed by a word per running role (the HTTP URL, the listener and mailbox URLs,
+``worker``, ``reports``), for scripts and tests that wait for it.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,12 @@ import signal
 import threading
 from types import FrameType
 
-from waitress.server import create_server
-
-from hermes_groupware.bootstrap import database_from_settings
 from hermes_groupware.cli.context import CommandContext
 from hermes_groupware.cli.output import progress
-from hermes_groupware.db.session import Actor
-from hermes_groupware.http.app import create_app
+from hermes_groupware.cli.roles import RunningRoles, parse_roles, plan_roles
+from hermes_groupware.config import SERVER_ROLES
+from hermes_groupware.db.session import Actor, Database
 from hermes_groupware.models.enums import Source
-from mail_gateway.service import MailService
 from sync import projection
 
 log = logging.getLogger(__name__)
@@ -27,32 +29,31 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     """Add the command."""
     serve = commands.add_parser(
         "serve",
-        help="run the server (CalDAV, feeds, enabled mail roles, scheduled reports) until SIGTERM",
+        help="run this instance's roles (CalDAV, mail, worker, scheduled reports) until SIGTERM",
+        description=(
+            f"Roles: {', '.join(SERVER_ROLES)}. Without --roles, [server] roles of the "
+            "configuration decides (default: all). Example: serve --roles http,worker"
+        ),
     )
     serve.add_argument("--threads", type=int, default=8, help="HTTP worker threads (8)")
+    serve.add_argument(
+        "--roles",
+        type=parse_roles,
+        default=None,
+        metavar="ROLE,…",
+        help=f"comma-separated, out of {','.join(SERVER_ROLES)} (overrides [server] roles)",
+    )
     serve.set_defaults(handler=_serve)
 
 
 def _serve(ctx: CommandContext, args: argparse.Namespace) -> int:
-    database = ctx.current_database  # checks the schema first
-    current = False
-    while not current:  # in short transactions, so a big backlog never holds a long lock
-        with database.unit_of_work(Actor.system("serve"), Source.SYSTEM) as uow:
-            if not projection.is_behind(uow.session):
-                break
-            progress("bringing calendars up to date with the change journal…")
-            current = projection.catch_up(uow.session, uow.now(), max_entries=2000)
-    database.engine.dispose()  # the application opens its own engine
     settings = ctx.settings
-    server = create_server(
-        create_app(settings),
-        host=settings.http.host,
-        port=settings.http.port,
-        threads=args.threads,
-        ident="Hermes Groupware",
-        channel_timeout=120,
-        max_request_body_size=settings.caldav.max_body_bytes,
-    )
+    plan = plan_roles(settings, args.roles)
+    database = ctx.current_database  # checks the schema first
+    if "http" in plan.run:
+        _catch_up_calendars(database)
+    database.engine.dispose()  # every role opens its own engine
+    roles = RunningRoles(settings, plan, threads=args.threads)
     stop = threading.Event()
 
     def _request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -61,25 +62,20 @@ def _serve(ctx: CommandContext, args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _request_stop)
     signal.signal(signal.SIGINT, _request_stop)
-    worker = threading.Thread(target=server.run, name="http", daemon=True)
-    worker.start()
-    background = database_from_settings(settings)
-    mail = MailService(settings, background)
-    roles = mail.start()
-    report_service = None
-    if settings.reports.enabled:
-        from reports.service import ReportService  # noqa: PLC0415 - charts and PDF load here
-
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # two lines a tick is noise
-        report_service = ReportService(settings, background)
-        roles.append(report_service.start())
-    url = f"http://{settings.http.host}:{settings.http.port}/"
-    log.info("Hermes Groupware: CalDAV at %s; also running: %s", url, ", ".join(roles) or "-")
-    print(" ".join(["ready", url, *roles]), flush=True)
+    roles.start()
+    print(" ".join(["ready", *roles.words]), flush=True)
     stop.wait()
-    server.close()
-    if report_service is not None:
-        report_service.stop()
-    mail.stop()
+    roles.stop()
     log.info("stopped cleanly")
     return 0
+
+
+def _catch_up_calendars(database: Database) -> None:
+    """In short transactions, so a big backlog never holds a long lock."""
+    while True:
+        with database.unit_of_work(Actor.system("serve"), Source.SYSTEM) as uow:
+            if not projection.is_behind(uow.session):
+                return
+            progress("bringing calendars up to date with the change journal…")
+            if projection.catch_up(uow.session, uow.now(), max_entries=2000):
+                return

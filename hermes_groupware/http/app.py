@@ -26,6 +26,7 @@ from caldav_backend.runtime import Runtime
 from caldav_backend.storage import Storage
 from hermes_groupware.bootstrap import database_from_settings
 from hermes_groupware.config import Settings
+from hermes_groupware.http import health, metrics
 from reports import unsubscribe
 
 StartResponse = Callable[..., Any]
@@ -92,7 +93,8 @@ def create_app(settings: Settings) -> WSGIApp:
             return [body]
         return caldav(environ, start_response)
 
-    return app
+    operations = health.endpoints(runtime.database) | metrics.endpoints(settings, runtime.database)
+    return metrics.instrumented(app, operations, max_body_bytes=limit)  # + /healthz, /metrics…
 
 
 Answer = tuple[str, bytes, list[tuple[str, str]]]

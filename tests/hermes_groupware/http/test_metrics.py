@@ -1,0 +1,263 @@
+"""``/metrics`` through a real server: who may scrape, the database gauges, the request counters."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from hermes_groupware import demo
+from hermes_groupware.config import MetricsSettings
+from hermes_groupware.db.session import Actor, Database
+from hermes_groupware.filestore import FileStore
+from hermes_groupware.http.metrics import ScrapeAccess
+from hermes_groupware.models import InboundMessage, OutboundMessage, ReportRun, ReportSchedule
+from hermes_groupware.models.enums import (
+    InboundStatus,
+    MailChannel,
+    OutboundStatus,
+    ReportRunStatus,
+    Source,
+)
+from hermes_groupware.services.lookups import employee_by_login
+from tests.conftest import DatabaseFactory, migrated
+from tests.hermes_groupware.http.conftest import Running, ServeApp, settings_for
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+AUTH = "Basic " + base64.b64encode(f"jkowalski:{demo.DEMO_APP_PASSWORD}".encode()).decode()
+SYNC = (
+    '<?xml version="1.0" encoding="utf-8"?><d:sync-collection xmlns:d="DAV:">'
+    "<d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop>"
+    "</d:sync-collection>"
+)
+_unique = itertools.count()
+
+
+@pytest.fixture
+def database(db_factory: DatabaseFactory, tmp_path: Path) -> Iterator[Database]:
+    engine = migrated(db_factory.new_url())
+    database = Database(engine, FileStore(tmp_path / "files", 1 << 20))
+    with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+        demo.load(uow, tasks=5, seed=3, demo_mode=True)
+    yield database
+    engine.dispose()
+
+
+def _url(database: Database) -> str:
+    return database.engine.url.render_as_string(hide_password=False)
+
+
+def scrape(server: Running, headers: dict[str, str] | None = None) -> Samples:
+    reply = server.request("GET", "/metrics", headers=headers)
+    assert reply.status == 200, reply.body
+    assert reply.headers["content-type"].startswith("text/plain; version=")
+    samples: Samples = {}
+    for family in text_string_to_metric_families(reply.body.decode()):
+        for sample in family.samples:
+            samples[sample.name, tuple(sorted(sample.labels.items()))] = sample.value
+    return samples
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def _inbound(status: InboundStatus, channel: MailChannel, received: dt.datetime) -> InboundMessage:
+    raw = f"Subject: {next(_unique)}\r\n\r\nx".encode()
+    return InboundMessage(
+        channel=channel,
+        raw=raw,
+        raw_sha256=hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+        status=status,
+        received_at=received,
+    )
+
+
+def _outbound(
+    status: OutboundStatus, created: dt.datetime, channel: str = "email"
+) -> OutboundMessage:
+    return OutboundMessage(
+        message_id=f"<m{next(_unique)}@hermes.localhost>",
+        recipient="jan@firma.pl",
+        kind="note",
+        raw=b"x",
+        channel=channel,
+        status=status,
+        created_at=created,
+        next_attempt_at=created,
+    )
+
+
+def test_database_gauges_are_read_at_scrape_time(
+    database: Database, tmp_path: Path, serve_app: ServeApp
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with serve_app(settings_for(_url(database), tmp_path)) as server:
+        empty = scrape(server)
+        with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+            owner = employee_by_login(uow.session, "admin", field="owner")
+            uow.session.add_all(
+                [
+                    _inbound(InboundStatus.QUARANTINED, MailChannel.LMTP, now),
+                    _inbound(InboundStatus.QUARANTINED, MailChannel.IMAP, now),
+                    _inbound(InboundStatus.POSTED, MailChannel.IMAP, now - dt.timedelta(hours=1)),
+                    _inbound(InboundStatus.RECEIVED, MailChannel.LMTP, now),
+                    _outbound(OutboundStatus.QUEUED, now - dt.timedelta(minutes=10)),
+                    _outbound(OutboundStatus.QUEUED, now - dt.timedelta(minutes=1)),
+                    _outbound(OutboundStatus.DEAD, now - dt.timedelta(days=1)),
+                    _outbound(OutboundStatus.SENT, now - dt.timedelta(days=2)),
+                    _outbound(OutboundStatus.QUEUED, now - dt.timedelta(seconds=30), "sms"),
+                ]
+            )
+            schedule = ReportSchedule(
+                name="Zaległe", reports="overdue", cron="0 8 * * *", owner_id=owner.id,
+                next_fire_at=now + dt.timedelta(hours=1),
+            )
+            uow.session.add(schedule)
+            uow.session.flush()
+            uow.session.add(
+                ReportRun(
+                    schedule_id=schedule.id,
+                    occurrence_at=now - dt.timedelta(minutes=5),
+                    occurrence_local="2026-11-27T08:00",
+                    status=ReportRunStatus.QUEUED,
+                )
+            )
+        full = scrape(server)
+
+    assert value(empty, "hermes_database_up") == 1
+    assert value(empty, "hermes_mail_quarantined_messages") == 0
+    assert value(empty, "hermes_outbox_queued_messages", channel="email") == 0
+    assert value(empty, "hermes_outbox_oldest_queued_age_seconds", channel="email") == 0
+    assert value(empty, "hermes_reports_scheduler_lag_seconds") == 0
+
+    assert value(full, "hermes_mail_quarantined_messages") == 2
+    inbound = "hermes_mail_inbound_messages"
+    assert value(full, inbound, channel="imap", status="quarantined") == 1
+    assert value(full, inbound, channel="imap", status="posted") == 1
+    assert value(full, inbound, channel="lmtp", status="received") == 1
+    newest_imap = value(full, "hermes_mail_last_received_timestamp_seconds", channel="imap")
+    assert newest_imap == pytest.approx(now.timestamp(), abs=1)
+    assert value(full, "hermes_outbox_queued_messages", channel="email") == 2
+    assert value(full, "hermes_outbox_queued_messages", channel="sms") == 1
+    assert value(full, "hermes_outbox_dead_messages", channel="email") == 1
+    assert 600 <= value(full, "hermes_outbox_oldest_queued_age_seconds", channel="email") < 660
+    assert 30 <= value(full, "hermes_outbox_oldest_queued_age_seconds", channel="sms") < 90
+    assert 300 <= value(full, "hermes_reports_scheduler_lag_seconds") < 360
+
+
+def test_a_due_schedule_without_a_run_yet_counts_as_lag(
+    database: Database, tmp_path: Path, serve_app: ServeApp
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+        owner = employee_by_login(uow.session, "admin", field="owner")
+        uow.session.add(
+            ReportSchedule(
+                name="Lejek", reports="pipeline", cron="0 8 * * *", owner_id=owner.id,
+                next_fire_at=now - dt.timedelta(minutes=2),
+            )
+        )
+    with serve_app(settings_for(_url(database), tmp_path)) as server:
+        samples = scrape(server)
+    assert 120 <= value(samples, "hermes_reports_scheduler_lag_seconds") < 180
+
+
+def test_requests_are_counted_by_route_never_by_raw_path(
+    database: Database, tmp_path: Path, serve_app: ServeApp
+) -> None:
+    with serve_app(settings_for(_url(database), tmp_path)) as server:
+        before = scrape(server)
+        assert server.request("GET", "/healthz").status == 200
+        assert server.request("GET", "/feeds/AAAAAAAAAAAAAAAAAAAAAAAA.ics").status == 404
+        sync = server.request(
+            "REPORT",
+            "/jkowalski/tasks/",
+            SYNC.encode(),
+            {"Authorization": AUTH, "Depth": "1", "Content-Type": "application/xml"},
+        )
+        assert sync.status == 207
+        unauthenticated = server.request("PROPFIND", "/jkowalski/secret-plan/", b"")
+        assert unauthenticated.status == 401
+        after = scrape(server)
+
+    def delta(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    requests = "hermes_http_requests_total"
+    assert delta(requests, method="GET", route="health", status="200") == 1
+    assert delta(requests, method="GET", route="feeds", status="404") == 1
+    assert delta(requests, method="REPORT", route="caldav", status="207") == 1
+    assert delta(requests, method="PROPFIND", route="caldav", status="401") == 1
+    assert delta(requests, method="GET", route="metrics", status="200") == 1  # the first scrape
+    assert delta("hermes_caldav_sync_collection_reports_total", status="207") == 1
+    assert delta("hermes_http_request_duration_seconds_count", method="REPORT", route="caldav") == 1
+    labels = {value for _, pairs in after for _, value in pairs}
+    assert not any("jkowalski" in label or "/" in label for label in labels)
+
+
+def test_scrapes_are_let_in_by_address_or_by_token(
+    database: Database, tmp_path: Path, serve_app: ServeApp
+) -> None:
+    url = _url(database)
+    with serve_app(settings_for(url, tmp_path)) as server:  # default: loopback only
+        direct = server.request("GET", "/metrics")
+        proxied = server.request("GET", "/metrics", headers={"X-Real-IP": "203.0.113.9"})
+        posted = server.request("POST", "/metrics")
+    assert direct.status == 200
+    assert proxied.status == 403  # through a proxy the loopback address proves nothing
+    # (waitress itself drops X-Forwarded-For and Forwarded from peers it does not trust;
+    # gunicorn passes them on, and they count the same: see test_proxy_headers_...)
+    assert posted.status == 405
+
+    elsewhere = settings_for(url, tmp_path, allow=("10.0.0.0/8",))
+    with serve_app(elsewhere) as server:
+        refused = server.request("GET", "/metrics")
+    assert refused.status == 403
+    assert b"[metrics] allow" in refused.body
+
+    secret = "s3cret-scrape-token"
+    with serve_app(settings_for(url, tmp_path, allow=(), token=secret)) as server:
+        missing = server.request("GET", "/metrics")
+        wrong = server.request("GET", "/metrics", headers={"Authorization": "Bearer nope"})
+        basic = server.request("GET", "/metrics", headers={"Authorization": AUTH})
+        right = scrape(
+            server, {"Authorization": f"Bearer {secret}", "X-Forwarded-For": "203.0.113.9"}
+        )
+    assert (missing.status, missing.headers["www-authenticate"]) == (401, 'Bearer realm="metrics"')
+    assert wrong.status == 401
+    assert basic.status == 401  # an employee's app password is not a metrics credential
+    assert value(right, "hermes_database_up") == 1
+
+
+def test_database_down_shows_as_a_gauge_not_an_error(tmp_path: Path, serve_app: ServeApp) -> None:
+    from tests.ports import free_port
+
+    nowhere = f"postgresql+psycopg://hermes@127.0.0.1:{free_port()}/hermes"
+    with serve_app(settings_for(nowhere, tmp_path)) as server:
+        samples = scrape(server)
+        assert server.request("GET", "/healthz").status == 200
+    assert value(samples, "hermes_database_up") == 0
+    assert ("hermes_outbox_queued_messages", (("channel", "email"),)) not in samples
+
+
+@pytest.mark.parametrize(
+    "header", ["HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED"]
+)
+def test_proxy_headers_take_away_the_address_allowance(header: str) -> None:
+    """As gunicorn hands them over: the loopback peer is the proxy, not the client."""
+    access = ScrapeAccess(MetricsSettings().allow, None)
+    environ = {"REQUEST_METHOD": "GET", "REMOTE_ADDR": "127.0.0.1"}
+    assert access.refusal(environ) is None
+    assert access.refusal({**environ, "REMOTE_ADDR": "::ffff:127.0.0.1"}) is None
+    assert access.refusal({**environ, "REMOTE_ADDR": "::1"}) is None
+    assert access.refusal({**environ, "REMOTE_ADDR": "192.0.2.1"}) is not None
+    refused = access.refusal({**environ, header: "203.0.113.9"})
+    assert refused is not None and refused[0] == "403 Forbidden"
