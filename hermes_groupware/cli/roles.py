@@ -9,6 +9,7 @@ state that correctness depends on, so each may run on several instances at once.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import threading
 from collections.abc import Iterable
@@ -49,18 +50,18 @@ class RolePlan:
 
 
 def parse_roles(text: str) -> tuple[str, ...]:
-    """``http,worker`` from the command line.
+    """``http,worker`` from the command line (argparse names ``--roles`` in its message).
 
     Raises:
-        ConfigError: an unknown or empty role, naming ``--roles``.
+        argparse.ArgumentTypeError: an unknown role, or none.
     """
     roles = tuple(part.strip() for part in text.split(",") if part.strip())
     if not roles:
-        raise ConfigError("--roles", "command line", "expected at least one role")
+        raise argparse.ArgumentTypeError("expected at least one role")
     for role in roles:
         if role not in SERVER_ROLES:
             known = ", ".join(SERVER_ROLES)
-            raise ConfigError("--roles", "command line", f"unknown role {role!r}; expected {known}")
+            raise argparse.ArgumentTypeError(f"unknown role {role!r}; expected {known}")
     return roles
 
 
