@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
 from xml.etree import ElementTree as ET
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 from radicale import httputils, pathutils, xmlutils
 
@@ -174,12 +174,13 @@ class FastPath:
         answer = self._radicale_depth0(environ, body)
         if answer is None:
             return None
-        headers, head = answer
-        closing = "</multistatus>"
-        if not head.rstrip().endswith(closing):
+        headers, own = answer
+        prefixes = set(_prefixes(props))
+        head = _serialized(own, prefixes)
+        if head is None:
             return None
-        parts = [head.rstrip()[: -len(closing)]]
         names = [_local(tag) for tag in props]
+        parts = [head]
         rows = target.collection.rows(columns=_columns(props))
         for href, row in rows.items():
             values = (
@@ -187,8 +188,7 @@ class FastPath:
                 for tag, name in zip(props, names, strict=True)
             )
             parts.append(_response(target, href, found="".join(values)))
-        parts.append(closing)
-        return _finish("207 Multi-Status", headers, "".join(parts).encode(ENCODING), target.gzip)
+        return _multistatus(target, prefixes, "", parts, headers)
 
     def _collection_state(self, target: _Target, props: list[str]) -> Answer:
         """Depth 0 for the ctag or sync token: the poll every client sends every few minutes
@@ -208,11 +208,12 @@ class FastPath:
             f"<status>{OK}</status></propstat></response>"
         )
         headers = [("DAV", httputils.DAV_HEADERS)]
-        return _multistatus(target, props, "", [response], headers)
+        return _multistatus(target, _prefixes(props), "", [response], headers)
 
     def _radicale_depth0(
         self, environ: dict[str, Any], body: bytes
-    ) -> tuple[list[tuple[str, str]], str] | None:
+    ) -> tuple[list[tuple[str, str]], ET.Element] | None:
+        """Radicale's Depth 0 answer for the collection: its headers and its one response."""
         inner = {key: value for key, value in environ.items() if key != "HTTP_ACCEPT_ENCODING"}
         inner.update({"HTTP_DEPTH": "0", "wsgi.input": io.BytesIO(body)})
         captured: list[tuple[str, list[tuple[str, str]]]] = []
@@ -220,15 +221,18 @@ class FastPath:
         def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
             captured.append((status, headers))
 
-        chunks = b"".join(self.caldav(inner, start_response))
+        answer = b"".join(self.caldav(inner, start_response))
         if not captured or not captured[0][0].startswith("207"):
+            return None
+        responses = ET.fromstring(answer).findall(f"{_D}response")  # noqa: S314 - Radicale's
+        if len(responses) != 1:
             return None
         kept = [
             (name, value)
             for name, value in captured[0][1]
-            if name.lower() not in ("content-length", "content-encoding")
+            if name.lower() not in ("content-length", "content-encoding", "content-type")
         ]
-        return kept, chunks.decode(ENCODING)
+        return kept, responses[0]
 
     def _multiget(self, target: _Target, root: ET.Element) -> Answer | None:
         props = _report_props(root)
@@ -247,7 +251,8 @@ class FastPath:
                 return None  # the collection itself: a filtered query, Radicale's job
             names.append(name)
         missing = [_missing(target, reference) for reference in invalid]
-        return _multistatus(target, props, "", missing + _report_responses(target, names, props))
+        responses = missing + _report_responses(target, names, props)
+        return _multistatus(target, _prefixes(props), "", responses)
 
     def _sync(self, target: _Target, root: ET.Element) -> Answer | None:
         props = _report_props(root)
@@ -265,7 +270,8 @@ class FastPath:
         else:
             token = target.collection.sync_token()
         head = f"<sync-token>{escape(token)}</sync-token>"
-        return _multistatus(target, props, head, _report_responses(target, names, props))
+        responses = _report_responses(target, names, props)
+        return _multistatus(target, _prefixes(props), head, responses)
 
 
 # -- XML, written as Radicale writes it ---------------------------------------------------
@@ -410,19 +416,47 @@ def _report_response(target: _Target, name: str, row: Any, props: Sequence[str])
 
 def _multistatus(
     target: _Target,
-    props: Sequence[str],
+    prefixes: Iterable[str],
     head: str,
     responses: list[str],
     headers: Sequence[tuple[str, str]] = (),
 ) -> Answer:
-    namespaces = sorted({xmlutils.NAMESPACES_REV[t[1:].partition("}")[0]] for t in props} - {"D"})
-    declared = "".join(f' xmlns:{p}="{xmlutils.NAMESPACES[p]}"' for p in namespaces)
+    declared = "".join(
+        f' xmlns:{p}="{xmlutils.NAMESPACES[p]}"' for p in sorted(set(prefixes) - {"D"})
+    )
     text = (
         f"<?xml version='1.0' encoding='{ENCODING}'?>\n"
         f'<multistatus xmlns="DAV:"{declared}>{head}{"".join(responses)}</multistatus>'
     )
     content_type = ("Content-Type", f"text/xml; charset={ENCODING}")
     return _finish("207 Multi-Status", [*headers, content_type], text.encode(ENCODING), target.gzip)
+
+
+def _prefixes(tags: Iterable[str]) -> list[str]:
+    """Radicale's namespace prefixes of Clark-notation tags (``D`` for ``DAV:``)."""
+    return [xmlutils.NAMESPACES_REV[tag[1:].partition("}")[0]] for tag in tags]
+
+
+def _serialized(element: ET.Element, prefixes: set[str]) -> str | None:
+    """``element`` written with Radicale's prefixes (``DAV:`` as the default namespace),
+    whatever prefixes the process-wide ElementTree registry holds today (WeasyPrint, loaded
+    for PDF reports, takes the empty prefix for itself); adds the prefixes it used. None for
+    a namespace Radicale has no prefix for, or a namespaced attribute."""
+    namespace = element.tag[1:].partition("}")[0] if element.tag.startswith("{") else ""
+    prefix = xmlutils.NAMESPACES_REV.get(namespace)
+    if prefix is None or any(k.startswith("{") for k in element.attrib):
+        return None
+    prefixes.add(prefix)
+    name = _local(element.tag)
+    attributes = "".join(f" {k}={quoteattr(v)}" for k, v in element.attrib.items())
+    children = [_serialized(child, prefixes) for child in element]
+    if any(child is None for child in children):
+        return None
+    inner = escape(element.text or "") + "".join(c or "" for c in children)
+    tail = escape(element.tail or "")
+    if not inner:
+        return f"<{name}{attributes} />{tail}"
+    return f"<{name}{attributes}>{inner}</{name}>{tail}"
 
 
 def _finish(status: str, headers: list[tuple[str, str]], body: bytes, gzip: bool) -> Answer:

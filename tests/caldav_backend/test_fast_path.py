@@ -357,3 +357,18 @@ def test_everything_else_goes_to_radicale(fast_path: FastPath, environ: dict[str
     body = environ["wsgi.input"].getvalue()
     assert fast_path.respond(environ) is None
     assert environ["wsgi.input"].read() == body  # Radicale still reads the whole body
+
+
+def test_answers_keep_their_shape_after_a_pdf_report_loaded_weasyprint(
+    dav_server: Server, plain_url: str, fast_path: FastPath
+) -> None:
+    """WeasyPrint takes the empty XML prefix process-wide when it loads (a PDF report in the
+    same process); Radicale then writes ``ns0:`` prefixes, the fast path still its own."""
+    import weasyprint.pdf.metadata  # noqa: F401 - loading it is the point
+
+    body = PROPFIND.format(props="<d:getetag/>")
+    answer = fast_path.respond(_environ("PROPFIND", "/jkowalski/register-han/", body))
+    assert answer is not None
+    assert b'<multistatus xmlns="DAV:"' in answer[2]
+    assert re.findall(rb"<href>([^<]+\.ics)</href>", answer[2])
+    _same(dav_server, plain_url, "PROPFIND", "/jkowalski/register-han/", body)
