@@ -6,17 +6,22 @@ import base64
 import datetime as dt
 import hashlib
 import itertools
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from hermes_groupware import demo
 from hermes_groupware.config import MetricsSettings
 from hermes_groupware.db.session import Actor, Database
 from hermes_groupware.filestore import FileStore
-from hermes_groupware.http.metrics import ScrapeAccess
+from hermes_groupware.http.metrics import HTTP_REQUESTS, ScrapeAccess, instrumented
 from hermes_groupware.models import InboundMessage, OutboundMessage, ReportRun, ReportSchedule
 from hermes_groupware.models.enums import (
     InboundStatus,
@@ -28,7 +33,9 @@ from hermes_groupware.models.enums import (
 from hermes_groupware.services.lookups import employee_by_login
 from tests.conftest import DatabaseFactory, migrated
 from tests.hermes_groupware.http.conftest import Running, ServeApp, settings_for
+from tests.ports import free_port
 
+SCRIPT = str(Path(sys.executable).with_name("hermes-groupware"))
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 AUTH = "Basic " + base64.b64encode(f"jkowalski:{demo.DEMO_APP_PASSWORD}".encode()).decode()
 SYNC = (
@@ -238,8 +245,6 @@ def test_scrapes_are_let_in_by_address_or_by_token(
 
 
 def test_database_down_shows_as_a_gauge_not_an_error(tmp_path: Path, serve_app: ServeApp) -> None:
-    from tests.ports import free_port
-
     nowhere = f"postgresql+psycopg://hermes@127.0.0.1:{free_port()}/hermes"
     with serve_app(settings_for(nowhere, tmp_path)) as server:
         samples = scrape(server)
@@ -261,3 +266,74 @@ def test_proxy_headers_take_away_the_address_allowance(header: str) -> None:
     assert access.refusal({**environ, "REMOTE_ADDR": "192.0.2.1"}) is not None
     refused = access.refusal({**environ, header: "203.0.113.9"})
     assert refused is not None and refused[0] == "403 Forbidden"
+
+
+def test_multiprocess_mode_adds_up_the_counters_of_every_process(
+    db_factory: DatabaseFactory, tmp_path: Path
+) -> None:
+    """Two processes sharing PROMETHEUS_MULTIPROC_DIR, as gunicorn workers do: a scrape of
+    either counts the requests both answered."""
+    url = db_factory.new_url()
+    migrated(url).dispose()
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text('[server]\ndemo = true\n[logging]\nlevel = "WARNING"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERMES_")}
+    env.update(
+        HERMES_CONFIG=str(config), HERMES_DATABASE_URL=url, PROMETHEUS_MULTIPROC_DIR=str(shared)
+    )
+    ports, processes = [free_port(), free_port()], []
+    try:
+        for port in ports:
+            process = subprocess.Popen(
+                [SCRIPT, "serve", "--roles", "http"],
+                env={**env, "HERMES_HTTP_PORT": str(port)},
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            processes.append(process)
+            assert process.stdout is not None
+            assert process.stdout.readline().startswith("ready http://")
+        first, second = Running(ports[0]), Running(ports[1])
+        for _ in range(3):
+            assert first.request("GET", "/healthz").status == 200
+        assert second.request("GET", "/healthz").status == 200
+        from_second = scrape(second)
+        from_first = scrape(first)
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=20)
+            if process.stdout is not None:
+                process.stdout.close()
+    healthz = {"method": "GET", "route": "health", "status": "200"}
+    assert value(from_second, "hermes_http_requests_total", **healthz) == 4
+    assert value(from_first, "hermes_http_requests_total", **healthz) == 4
+    scrapes = {"method": "GET", "route": "metrics", "status": "200"}
+    assert value(from_first, "hermes_http_requests_total", **scrapes) == 1  # second's, closed
+    assert value(from_first, "hermes_database_up") == 1
+    assert not any(name.startswith("process_") for name, _ in from_first)
+    assert len(list(shared.glob("*.db"))) >= 2  # one file per process and metric kind
+
+
+def test_a_streamed_body_is_counted_when_the_server_closes_it() -> None:
+    def streaming(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        start_response("206 Partial Content", [])
+        yield b"a"
+        yield b"b"
+
+    registry = CollectorRegistry()
+    registry.register(HTTP_REQUESTS)
+    labels = {"method": "GET", "route": "other", "status": "206"}
+
+    def counted() -> float:
+        return registry.get_sample_value("hermes_http_requests_total", labels) or 0.0
+
+    app = instrumented(streaming, {}, max_body_bytes=1024)
+    before = counted()
+    body = app({"REQUEST_METHOD": "GET", "PATH_INFO": "/reports/x"}, lambda *a: None)
+    assert b"".join(body) == b"ab"
+    assert counted() == before  # not yet: the server has not closed it
+    body.close()  # type: ignore[attr-defined]
+    assert counted() == before + 1
