@@ -16,13 +16,14 @@ token>`` from anywhere.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import io
 import ipaddress
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -182,6 +183,7 @@ class Scrape:
             for collector in (HTTP_REQUESTS, HTTP_LATENCY, CALDAV_SYNCS):
                 self.registry.register(collector)
             ProcessCollector(registry=self.registry)
+            self.registry.register(_PollerCollector())
         self.registry.register(DatabaseCollector(database))
 
     def respond(self, environ: dict[str, Any]) -> Response:
@@ -235,6 +237,49 @@ class ScrapeAccess:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped
         return any(address in network for network in self.networks)
+
+
+class Poller(Protocol):
+    """What the metrics read of an IMAP poller (``mail_gateway.imap_poller.ImapPoller``)."""
+
+    @property
+    def mailbox_id(self) -> str:
+        """``user@host:port/folder``."""
+
+    @property
+    def last_success_at(self) -> dt.datetime | None:
+        """The end of the last sweep without connection trouble."""
+
+
+_POLLERS: dict[str, Poller] = {}
+
+
+def watch_imap(poller: Poller) -> Callable[[], None]:
+    """Report the IMAP poller of this process (``serve`` with the imap and http roles) as
+    ``hermes_imap_last_success_timestamp_seconds``; returns the call that stops it."""
+    _POLLERS[poller.mailbox_id] = poller
+
+    def unwatch() -> None:
+        _POLLERS.pop(poller.mailbox_id, None)
+
+    return unwatch
+
+
+class _PollerCollector(Collector):
+    """The pollers of this process: the end of each one's last sweep without trouble."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "hermes_imap_last_success_timestamp_seconds",
+            "End of the IMAP poller's last sweep without connection trouble, per mailbox "
+            "(Unix time; only from the process that runs the imap role).",
+            labels=["mailbox"],
+        )
+        for mailbox, poller in sorted(_POLLERS.items()):
+            moment = poller.last_success_at
+            if moment is not None:
+                family.add_metric([mailbox], moment.timestamp())
+        yield family
 
 
 class DatabaseCollector(Collector):

@@ -21,7 +21,7 @@ from hermes_groupware import demo
 from hermes_groupware.config import MetricsSettings
 from hermes_groupware.db.session import Actor, Database
 from hermes_groupware.filestore import FileStore
-from hermes_groupware.http.metrics import HTTP_REQUESTS, ScrapeAccess, instrumented
+from hermes_groupware.http.metrics import HTTP_REQUESTS, ScrapeAccess, instrumented, watch_imap
 from hermes_groupware.models import InboundMessage, OutboundMessage, ReportRun, ReportSchedule
 from hermes_groupware.models.enums import (
     InboundStatus,
@@ -31,6 +31,7 @@ from hermes_groupware.models.enums import (
     Source,
 )
 from hermes_groupware.services.lookups import employee_by_login
+from mail_gateway.imap_poller import ImapPoller, ImapSettings
 from tests.conftest import DatabaseFactory, migrated
 from tests.hermes_groupware.http.conftest import Running, ServeApp, settings_for
 from tests.ports import free_port
@@ -337,3 +338,24 @@ def test_a_streamed_body_is_counted_when_the_server_closes_it() -> None:
     assert counted() == before  # not yet: the server has not closed it
     body.close()  # type: ignore[attr-defined]
     assert counted() == before + 1
+
+
+def test_the_imap_poller_of_this_process_reports_its_last_good_sweep(
+    database: Database, tmp_path: Path, serve_app: ServeApp
+) -> None:
+    poller = ImapPoller(ImapSettings(host="imap.firma.pl", username="hermes"), lambda *_: None)
+    name = "hermes_imap_last_success_timestamp_seconds"
+    swept = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
+    with serve_app(settings_for(_url(database), tmp_path)) as server:
+        unwatch = watch_imap(poller)  # what `serve` does when it runs the imap role
+        try:
+            never = scrape(server)
+            poller.last_success_at = swept  # as the end of a sweep does
+            after = scrape(server)
+        finally:
+            unwatch()
+        stopped = scrape(server)
+    mailbox = "hermes@imap.firma.pl:993/INBOX"
+    assert (name, (("mailbox", mailbox),)) not in never  # no good sweep yet: no sample
+    assert value(after, name, mailbox=mailbox) == swept.timestamp()
+    assert (name, (("mailbox", mailbox),)) not in stopped
