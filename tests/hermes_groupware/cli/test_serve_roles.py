@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import http.client
 import smtplib
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +19,7 @@ from hermes_groupware.cli.roles import parse_roles, plan_roles
 from hermes_groupware.config import Settings, load_settings
 from hermes_groupware.errors import ConfigError
 from tests.hermes_groupware.cli.conftest import SCRIPT, Run, as_json
+from tests.mail_gateway.dovecot import Dovecot, require_dovecot
 from tests.ports import free_port
 
 
@@ -170,3 +173,46 @@ def test_bad_roles_stop_the_start_with_exit_2(
     assert nothing.stderr.count("\n") == 1
     assert "--roles" in nothing.stderr and "[imap_in] enabled = false" in nothing.stderr
     assert not _listening(ports["http"])
+
+
+def test_an_instance_polling_imap_reports_its_last_good_sweep(
+    run: Run, cli_env: dict[str, str], ports: dict[str, int]
+) -> None:
+    require_dovecot()
+    dovecot = Dovecot()
+    try:
+        dovecot.start()
+        user = dovecot.add_user()
+        cli_env.update(
+            HERMES_IMAP_IN_ENABLED="true",
+            HERMES_IMAP_IN_HOST=dovecot.host,
+            HERMES_IMAP_IN_PORT=str(dovecot.port),
+            HERMES_IMAP_IN_SECURITY="none",
+            HERMES_IMAP_IN_USERNAME=user.name,
+            HERMES_IMAP_IN_PASSWORD=user.password,
+        )
+        run("db", "upgrade")
+        mailbox = f"{user.name}@{dovecot.host}:{dovecot.port}/INBOX"
+        with _serving(cli_env, "--roles", "http,imap") as ready:
+            assert ready == f"ready http://127.0.0.1:{ports['http']}/ imap://{mailbox}"
+            assert not _listening(ports["smtp"])
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                text = _get(ports["http"], "/metrics")
+                if "hermes_imap_last_success_timestamp_seconds{" in text:
+                    break
+                time.sleep(0.2)
+    finally:
+        dovecot.close()
+    (line,) = [x for x in text.splitlines() if x.startswith("hermes_imap_last_success")]
+    assert f'mailbox="{mailbox}"' in line
+    assert abs(float(line.split()[-1]) - time.time()) < 60
+
+
+def _get(port: int, path: str) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().read().decode()
+    finally:
+        connection.close()
