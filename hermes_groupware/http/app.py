@@ -69,6 +69,9 @@ def create_app(settings: Settings) -> WSGIApp:
     fast = FastPath(runtime, caldav) if settings.caldav.fast_path else None
     limit = settings.caldav.max_body_bytes
     refuse_delete = settings.caldav.delete_policy == "refuse"
+    from hermes_groupware.http.api.app import create_api  # noqa: PLC0415 - Flask: HTTP role only
+
+    api = create_api(settings, runtime.database)  # the JSON API under /api/v1 (issue 9)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         environ.pop("HTTP_X_SCRIPT_NAME", None)  # only a trusted proxy may set a prefix
@@ -84,6 +87,8 @@ def create_app(settings: Settings) -> WSGIApp:
             status, headers, body = unsubscribe.respond(runtime.database, settings, environ)
             start_response(status, headers)
             return [body]
+        if path.startswith("/api/"):
+            return api(environ, start_response)
         if environ.get("REQUEST_METHOD") == "PUT":
             return caldav(environ, _without_etag(start_response))
         direct = fast.respond(environ) if fast is not None else None

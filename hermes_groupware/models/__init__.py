@@ -1,5 +1,6 @@
 """Typed models, one module per aggregate; tables only, queries live in the services."""
 
+from hermes_groupware.models.api_token import ApiToken
 from hermes_groupware.models.calendar import CalendarObject, CalendarState, LoginFailure
 from hermes_groupware.models.custom_field import CustomFieldDefinition, CustomFieldValue
 from hermes_groupware.models.customer import ContactPerson, Customer, CustomerDomain
@@ -39,6 +40,7 @@ from hermes_groupware.models.task import Task
 from hermes_groupware.models.task_item import TaskItem
 
 __all__ = [
+    "ApiToken",
     "AppPassword",
     "CalendarObject",
     "CalendarState",

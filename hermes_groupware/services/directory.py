@@ -13,7 +13,7 @@ from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session
 
 from hermes_groupware.db.session import Actor, UnitOfWork
-from hermes_groupware.errors import InvalidInput
+from hermes_groupware.errors import InvalidInput, NotFound
 from hermes_groupware.models import AppPassword, Employee, Group, group_members
 from hermes_groupware.models.enums import Locale
 from hermes_groupware.services import access, changes
@@ -212,3 +212,15 @@ def check_app_password(uow: UnitOfWork, login: str, password: str) -> Actor | No
 def actor_for(employee: Employee) -> Actor:
     """The actor an employee acts as."""
     return Actor(employee_id=employee.id, login=employee.login, is_admin=employee.is_admin)
+
+
+def get_employee(uow: UnitOfWork, login: str) -> EmployeeView:
+    """One employee of the directory by login (any employee may read it, like the list).
+
+    Raises:
+        NotFound: no employee with that login.
+    """
+    employee = uow.session.scalar(select(Employee).where(Employee.login == login))
+    if employee is None:
+        raise NotFound(f"employee {login} not found")
+    return employee_view(uow.session, employee)

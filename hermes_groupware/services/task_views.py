@@ -40,6 +40,8 @@ class TaskFilter:
     customer_id: int | None = None
     search: str | None = None
     limit: int | None = None
+    due_before: dt.datetime | None = None
+    due_after: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,25 @@ def _summary_query() -> Select[Task, str, str, str]:
 
 def list_tasks(uow: UnitOfWork, flt: TaskFilter) -> list[TaskSummary]:
     """Tasks the actor may see, ordered by due date (open ends last) and number."""
+    query = _filtered(uow, flt)
+    query = query.order_by(Task.due.is_(None), Task.due, Task.number).limit(flt.limit)
+    rows = uow.session.execute(query).all()
+    return _summaries(uow.session, uow, rows, uow.now())
+
+
+def page_tasks(
+    uow: UnitOfWork, flt: TaskFilter, *, after_id: int | None, limit: int
+) -> list[TaskSummary]:
+    """Up to ``limit`` visible tasks in id order after ``after_id`` (keyset paging for the
+    HTTP API: ids only grow, so rows written between pages are neither skipped nor repeated)."""
+    query = _filtered(uow, flt)
+    if after_id is not None:
+        query = query.where(Task.id > after_id)
+    rows = uow.session.execute(query.order_by(Task.id).limit(limit)).all()
+    return _summaries(uow.session, uow, rows, uow.now())
+
+
+def _filtered(uow: UnitOfWork, flt: TaskFilter) -> Select[Task, str, str, str]:
     session, now = uow.session, uow.now()
     query = _summary_query().where(
         access.visible_tasks_clause(session, uow.actor, AccessLevel.READ)
@@ -154,9 +175,11 @@ def list_tasks(uow: UnitOfWork, flt: TaskFilter) -> list[TaskSummary]:
         query = query.where(Task.subject.ilike(f"%{flt.search}%"))
     if flt.overdue:
         query = query.where(overdue_clause(now))
-    query = query.order_by(Task.due.is_(None), Task.due, Task.number).limit(flt.limit)
-    rows = session.execute(query).all()
-    return _summaries(session, uow, rows, now)
+    if flt.due_before is not None:
+        query = query.where(Task.due < flt.due_before)
+    if flt.due_after is not None:
+        query = query.where(Task.due >= flt.due_after)
+    return query
 
 
 def _summaries(

@@ -1,0 +1,112 @@
+"""The Flask application of the API, built once per process from the route registry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, request
+from pydantic import BaseModel
+
+from hermes_groupware.config import Settings
+from hermes_groupware.db.session import Database
+from hermes_groupware.errors import NotFound
+from hermes_groupware.http.api import (
+    credentials,
+    directory,
+    errors,
+    me,
+    openapi,
+    tasks,
+)
+from hermes_groupware.http.api.auth import authenticate
+from hermes_groupware.http.api.errors import ApiError
+from hermes_groupware.http.api.fields import MAX_ID
+from hermes_groupware.http.api.registry import PREFIX, Api, Call, Operation
+
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+
+def build_api() -> Api:
+    """Every operation, in the order the OpenAPI document lists them."""
+    api = Api()
+    for module in (tasks, me, credentials, directory):
+        module.register(api)
+    return api
+
+
+def create_api(settings: Settings, database: Database) -> Flask:
+    """The WSGI application serving ``/api/v1``."""
+    api = build_api()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.caldav.max_body_bytes
+    errors.install(app)
+    document = json.dumps(openapi.document(api), ensure_ascii=False)
+    app.add_url_rule(
+        f"{PREFIX}/openapi.json",
+        endpoint="openapi",
+        view_func=lambda: Response(document, mimetype="application/json"),
+        methods=["GET"],
+    )
+    for operation in api.operations:
+        app.add_url_rule(
+            operation.rule,
+            endpoint=operation.name,
+            view_func=_view(operation, settings, database),
+            methods=[operation.method],
+        )
+    app.after_request(_secure)
+    return app
+
+
+def _view(
+    operation: Operation, settings: Settings, database: Database
+) -> Callable[..., Response]:
+    def view(**path: Any) -> Response:
+        for name, value in path.items():
+            if isinstance(value, int) and value > MAX_ID:
+                raise NotFound(f"{name} {value} not found")
+        principal = authenticate(
+            database, settings, request.headers.get("Authorization"), request.remote_addr
+        )
+        if operation.scope is not None and operation.scope not in principal.scopes:
+            raise ApiError(
+                403,
+                "insufficient_scope",
+                f"this credential lacks the {operation.scope!r} scope",
+            )
+        call = Call(principal=principal, database=database, settings=settings)
+        if operation.query is not None:
+            call.query = operation.query.model_validate(request.args.to_dict())
+        if operation.body is not None:
+            call.body = operation.body.model_validate(_json_body())
+        result = operation.handler(call, **path)
+        return _render(result, operation.status)
+
+    view.__name__ = operation.name
+    return view
+
+
+def _json_body() -> Any:
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "send a JSON body (application/json)")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON")
+    return body
+
+
+def _render(result: BaseModel | None, status: int) -> Response:
+    if result is None:
+        return Response(status=204)
+    return Response(result.model_dump_json(), status=status, mimetype="application/json")
+
+
+def _secure(response: Response) -> Response:
+    response.headers.update(_SECURITY_HEADERS)
+    return response

@@ -1,0 +1,111 @@
+"""Who is calling: HTTP Basic with an app password, or ``Authorization: Bearer hgt_…``.
+
+Basic goes through the same check and lockout as CalDAV (``directory.check_app_password``,
+``login_guard``), and grants every scope the employee may hold. A bearer token grants at
+most its own scopes. Every failure is the same 401, so nothing tells a bad login from a bad
+password, or a revoked token from an unknown one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from hermes_groupware.config import Settings
+from hermes_groupware.db.session import Actor, Database
+from hermes_groupware.http.api.errors import ApiError
+from hermes_groupware.models.enums import Source
+from hermes_groupware.services import api_tokens, directory, login_guard
+
+log = logging.getLogger(__name__)
+CHALLENGE = 'Basic realm="Hermes Groupware", charset="UTF-8", Bearer realm="Hermes Groupware"'
+SYSTEM = Actor.system("api")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: the actor services see, and the scopes of the credential."""
+
+    actor: Actor
+    scopes: frozenset[str]
+    via: str
+    #: the credential can do all the owner can (app passwords and tokens are made only by such)
+    full: bool
+
+
+def authenticate(
+    database: Database, settings: Settings, header: str | None, address: str | None
+) -> Principal:
+    """The principal for an ``Authorization`` header, or a 401/429 ApiError."""
+    scheme, _, credentials = (header or "").strip().partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return _bearer(database, credentials.strip())
+    if scheme.lower() == "basic" and credentials.strip():
+        login, password = _basic_pair(credentials.strip())
+        return _basic(database, settings, login, password, address)
+    raise _unauthorized("authentication required: HTTP Basic (app password) or a bearer token")
+
+
+def _basic_pair(credentials: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise _unauthorized("malformed Basic credentials") from exc
+    login, colon, password = decoded.partition(":")
+    if not colon or not login or not password or "\x00" in decoded or len(login) > 64:
+        raise _unauthorized("malformed Basic credentials")
+    return login, password
+
+
+def _basic(
+    database: Database, settings: Settings, login: str, password: str, address: str | None
+) -> Principal:
+    guard = settings.caldav
+    counters = login_guard.keys(login, address)
+    with database.unit_of_work(SYSTEM, Source.API) as uow:
+        locked = login_guard.locked_until(uow, counters)
+        if locked is not None:
+            log.info("API login refused while locked out: %s from %s", login, address)
+            wait = max(1, int((locked - uow.now()).total_seconds()))
+            raise ApiError(
+                429,
+                "too_many_attempts",
+                "too many failed logins; try again later",
+                headers={"Retry-After": str(wait)},
+            )
+        actor = directory.check_app_password(uow, login, password)
+        if actor is None:
+            login_guard.record_failure(
+                uow,
+                counters,
+                threshold=guard.lockout_failures,
+                window=dt.timedelta(seconds=guard.lockout_window_seconds),
+            )
+        else:
+            login_guard.record_success(uow, login)
+    if actor is None:  # outside the unit of work, so the failure count is committed
+        raise _unauthorized("wrong login or app password")
+    scopes = api_tokens.allowed_scopes(actor)
+    return Principal(actor=actor, scopes=scopes, via="basic", full=True)
+
+
+def _bearer(database: Database, token: str) -> Principal:
+    with database.unit_of_work(SYSTEM, Source.API) as uow:
+        found = api_tokens.authenticate(uow, token)
+    if found is None:
+        raise _unauthorized("unknown, expired or revoked token", error="invalid_token")
+    owner_scopes = frozenset(api_tokens.SCOPES if found.owner_is_admin else ("read", "write"))
+    return Principal(
+        actor=found.actor,
+        scopes=found.scopes & owner_scopes,
+        via="token",
+        full=found.scopes >= owner_scopes,
+    )
+
+
+def _unauthorized(message: str, *, error: str | None = None) -> ApiError:
+    challenge = CHALLENGE + (f', error="{error}"' if error else "")
+    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": challenge})

@@ -1,0 +1,35 @@
+"""Input types shared by the request models: text the database accepts, ids it can hold,
+times it can store. Each failure is a 422 naming the field, never a database error."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, Field
+
+MAX_ID = 2**31 - 1
+
+
+def _clean(value: str) -> str:
+    """PostgreSQL refuses NUL in text, and lone surrogates cannot be encoded as UTF-8."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text") from exc
+    return value
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise ValueError("out of range") from exc
+
+
+Text = Annotated[str, AfterValidator(_clean)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+When = Annotated[AwareDatetime, AfterValidator(_utc)]
+
