@@ -16,6 +16,7 @@ from hermes_groupware.http.api import (
     credentials,
     directory,
     errors,
+    feeds,
     me,
     openapi,
     tasks,
@@ -35,7 +36,7 @@ _SECURITY_HEADERS = {
 def build_api() -> Api:
     """Every operation, in the order the OpenAPI document lists them."""
     api = Api()
-    for module in (tasks, me, credentials, directory):
+    for module in (tasks, me, credentials, directory, feeds):
         module.register(api)
     return api
 
