@@ -27,6 +27,7 @@ from hermes_groupware.cli import (
     schedules,
     serve,
     tasks,
+    tokens,
     views,
 )
 from hermes_groupware.cli.context import CommandContext
@@ -50,7 +51,8 @@ EXIT_CODES: dict[type[HermesError], int] = {
 }
 EX_TEMPFAIL = 75
 _GROUPS = (
-    db, backup, employees, registers, customers, tasks, views, feeds, mail, rules, schedules, serve
+    db, backup, employees, registers, customers, tasks, views, feeds, mail, rules, schedules, serve,
+    tokens,
 )
 
 

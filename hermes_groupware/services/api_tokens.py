@@ -19,6 +19,8 @@ from sqlalchemy import select
 from hermes_groupware.db.session import Actor, UnitOfWork
 from hermes_groupware.errors import InvalidInput, NotFound, PermissionDenied
 from hermes_groupware.models import ApiToken, Employee
+from hermes_groupware.services.directory import actor_for
+from hermes_groupware.services.lookups import employee_by_login
 
 PREFIX = "hgt_"
 SCOPES = ("read", "write", "admin")
@@ -109,6 +111,43 @@ def create_token(
     uow.session.add(row)
     uow.session.flush()
     return _view(row), token
+
+
+def issue_for(
+    uow: UnitOfWork, login: str, *, name: str, scopes: list[str], lifetime: dt.timedelta
+) -> tuple[TokenView, str]:
+    """A token for ``login`` (the CLI's ``token create --owner``): administrators issue for
+    anyone, an employee only for themselves; never beyond what the owner may hold."""
+    owner = employee_by_login(uow.session, login, field="owner")
+    if not uow.actor.is_admin and uow.actor.employee_id != owner.id:
+        raise PermissionDenied("only administrators issue tokens for others")
+    if not owner.is_active:
+        raise InvalidInput("owner", f"{login} is not active")
+    as_owner = uow.acting_as(actor_for(owner))
+    return create_token(
+        as_owner, name=name, scopes=scopes, lifetime=lifetime, granted=frozenset(SCOPES)
+    )
+
+
+def tokens_of(uow: UnitOfWork, login: str | None) -> list[TokenView]:
+    """``login``'s tokens (administrators: anyone's), or the actor's own."""
+    if login is None:
+        return list_tokens(uow)
+    owner = employee_by_login(uow.session, login, field="owner")
+    if not uow.actor.is_admin and uow.actor.employee_id != owner.id:
+        raise PermissionDenied("only administrators list others' tokens")
+    return list_tokens(uow.acting_as(actor_for(owner)))
+
+
+def revoke_any(uow: UnitOfWork, token_id: int) -> TokenView:
+    """Revoke a token: administrators any (a leaked one), an employee their own."""
+    row = uow.session.get(ApiToken, token_id)
+    if row is None or (not uow.actor.is_admin and row.employee_id != uow.actor.employee_id):
+        raise NotFound(f"token {token_id} not found")
+    if row.revoked_at is None:
+        row.revoked_at = uow.now()
+        uow.session.flush()
+    return _view(row)
 
 
 def list_tokens(uow: UnitOfWork) -> list[TokenView]:
