@@ -60,6 +60,7 @@ class HttpSettings:
 
     host: str = "127.0.0.1"
     port: int = 5232
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -419,7 +420,8 @@ def _validate(settings: Settings, values: dict[str, dict[str, tuple[Any, str]]],
 
 
 def _validate_operations(settings: Settings, source: Any) -> None:
-    """``[server] roles`` and ``[metrics] allow``: checked here so a typo stops the start."""
+    """``[server] roles``, ``[http] trusted_proxies`` and ``[metrics] allow``: checked here so a
+    typo stops the start."""
     for role in settings.server.roles:
         if role not in SERVER_ROLES:
             raise ConfigError(
@@ -427,6 +429,15 @@ def _validate_operations(settings: Settings, source: Any) -> None:
                 source("server", "roles"),
                 f"unknown role {role!r}; expected some of {', '.join(SERVER_ROLES)}",
             )
+    for network in settings.http.trusted_proxies:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ConfigError(
+                "[http] trusted_proxies",
+                source("http", "trusted_proxies"),
+                f"not an address or network: {exc}",
+            ) from exc
     for network in settings.metrics.allow:
         try:
             ipaddress.ip_network(network, strict=False)

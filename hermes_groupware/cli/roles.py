@@ -155,4 +155,7 @@ def http_server(
         ident="Hermes Groupware",
         channel_timeout=120,
         max_request_body_size=settings.caldav.max_body_bytes,
+        # forwarding headers reach the application, which honours them from [http]
+        # trusted_proxies only (waitress would drop them, or trust one proxy by its own rules)
+        clear_untrusted_proxy_headers=False,
     )

@@ -26,11 +26,12 @@ from caldav_backend.runtime import Runtime
 from caldav_backend.storage import Storage
 from hermes_groupware.bootstrap import database_from_settings
 from hermes_groupware.config import Settings
-from hermes_groupware.http import health, metrics
+from hermes_groupware.http import health, metrics, proxies
 from reports import unsubscribe
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+Written = tuple[str, list[tuple[str, str]], bytes]  # status, headers, body
 log = logging.getLogger(__name__)
 
 
@@ -73,33 +74,34 @@ def create_app(settings: Settings) -> WSGIApp:
 
     api = create_api(settings, runtime.database)  # the JSON API under /api/v1 (issue 9)
 
+    def direct(environ: dict[str, Any], path: str) -> Written | None:
+        """Answers written whole without Radicale: feeds, unsubscribe links, the fast path."""
+        if feeds_http.handles(path):
+            return feeds_http.respond(runtime, environ)
+        if unsubscribe.handles(path):
+            return unsubscribe.respond(runtime.database, settings, environ)
+        return fast.respond(environ) if fast is not None else None
+
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         environ.pop("HTTP_X_SCRIPT_NAME", None)  # only a trusted proxy may set a prefix
         refusal = _front_answer(environ, limit, refuse_delete)
         if refusal is not None:
             return _answer(start_response, *refusal)
         path = environ.get("PATH_INFO", "")
-        if feeds_http.handles(path):
-            status, headers, body = feeds_http.respond(runtime, environ)
-            start_response(status, headers)
-            return [body]
-        if unsubscribe.handles(path):
-            status, headers, body = unsubscribe.respond(runtime.database, settings, environ)
-            start_response(status, headers)
-            return [body]
         if path.startswith("/api/"):
             return api(environ, start_response)
-        if environ.get("REQUEST_METHOD") == "PUT":
-            return caldav(environ, _without_etag(start_response))
-        direct = fast.respond(environ) if fast is not None else None
-        if direct is not None:
-            status, headers, body = direct
+        answer = direct(environ, path)
+        if answer is not None:
+            status, headers, body = answer
             start_response(status, headers)
             return [body]
+        if environ.get("REQUEST_METHOD") == "PUT":
+            return caldav(environ, _without_etag(start_response))
         return caldav(environ, start_response)
 
     operations = health.endpoints(runtime.database) | metrics.endpoints(settings, runtime.database)
-    return metrics.instrumented(app, operations, max_body_bytes=limit)  # + /healthz, /metrics…
+    instrumented = metrics.instrumented(app, operations, max_body_bytes=limit)  # + /healthz…
+    return proxies.behind_proxies(instrumented, proxies.networks(settings.http.trusted_proxies))
 
 
 Answer = tuple[str, bytes, list[tuple[str, str]]]

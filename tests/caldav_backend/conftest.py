@@ -49,7 +49,13 @@ class Server:
 
 
 def start_server(settings: Settings) -> tuple[str, object, threading.Thread]:
-    server = create_server(create_app(settings), host="127.0.0.1", port=0, threads=4)
+    server = create_server(
+        create_app(settings),
+        host="127.0.0.1",
+        port=0,
+        threads=4,
+        clear_untrusted_proxy_headers=False,  # as serve: [http] trusted_proxies decides
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     return f"http://127.0.0.1:{server.effective_port}/", server, thread  # type: ignore[attr-defined]

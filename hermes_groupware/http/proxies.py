@@ -1,0 +1,72 @@
+"""The client's real address behind the reverse proxies we trust (``[http] trusted_proxies``).
+
+Behind nginx or a load balancer every request comes from the proxy's address, so per-address
+login back-off would lock a whole company out after a few typos, and address allow-lists would
+admit everyone. When the peer is a trusted proxy, ``REMOTE_ADDR`` becomes the nearest address
+in ``X-Forwarded-For`` that is not itself a trusted proxy (walking from the right: the left
+part of the header is whatever the client chose to send). From an untrusted peer the header
+means nothing and ``REMOTE_ADDR`` stays as it is.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+_FORWARDING = ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED")
+
+
+def networks(entries: Sequence[str]) -> tuple[Network, ...]:
+    """``["10.0.0.0/8", "127.0.0.1"]`` as networks (the config loader validated them)."""
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def client_address(environ: dict[str, Any], trusted: Sequence[Network]) -> str | None:
+    """The client's address when the peer is a trusted proxy that named one, else None."""
+    if not trusted or not _is_trusted(environ.get("REMOTE_ADDR", ""), trusted):
+        return None
+    hops = [hop.strip() for hop in environ.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    client = None
+    for hop in reversed([hop for hop in hops if hop]):
+        if not _is_address(hop):
+            break  # garbage: trust nothing further left
+        client = hop
+        if not _is_trusted(hop, trusted):
+            break
+    return client
+
+
+def behind_proxies(app: WSGIApp, trusted: Sequence[Network]) -> WSGIApp:
+    """``app`` seeing the client's address; forwarding headers are consumed when trusted."""
+    if not trusted:
+        return app
+
+    def wrapped(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        client = client_address(environ, trusted)
+        if client is not None:
+            environ["REMOTE_ADDR"] = client
+            for header in _FORWARDING:
+                environ.pop(header, None)
+        return app(environ, start_response)
+
+    return wrapped
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_trusted(text: str, trusted: Sequence[Network]) -> bool:
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return any(address in network for network in trusted)
