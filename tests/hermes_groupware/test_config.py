@@ -77,6 +77,11 @@ def test_config_file_from_environment(tmp_path: Path) -> None:
             {},
             "[server] default_time_zone ({file}): unknown time zone",
         ),
+        (
+            '[server]\ndemo = true\n[http]\ntrusted_proxies = ["10.0.0.300"]\n',
+            {},
+            "[http] trusted_proxies ({file}): not an address or network",
+        ),
         ("[server\n", {}, "(syntax) ({file})"),
     ],
 )
