@@ -20,6 +20,7 @@ from hermes_groupware.http.api import (
     me,
     openapi,
     tasks,
+    views,
 )
 from hermes_groupware.http.api.auth import authenticate
 from hermes_groupware.http.api.errors import ApiError
@@ -36,7 +37,7 @@ _SECURITY_HEADERS = {
 def build_api() -> Api:
     """Every operation, in the order the OpenAPI document lists them."""
     api = Api()
-    for module in (tasks, me, credentials, directory, feeds):
+    for module in (tasks, me, credentials, directory, feeds, views):
         module.register(api)
     return api
 
