@@ -17,6 +17,7 @@ from hermes_groupware.http.api import (
     directory,
     errors,
     feeds,
+    mail,
     me,
     openapi,
     tasks,
@@ -37,7 +38,7 @@ _SECURITY_HEADERS = {
 def build_api() -> Api:
     """Every operation, in the order the OpenAPI document lists them."""
     api = Api()
-    for module in (tasks, me, credentials, directory, feeds, views):
+    for module in (tasks, me, credentials, directory, feeds, views, mail):
         module.register(api)
     return api
 
