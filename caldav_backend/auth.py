@@ -20,7 +20,7 @@ from radicale import auth as radicale_auth
 from caldav_backend.runtime import Runtime
 from hermes_groupware.db.session import Actor
 from hermes_groupware.models.enums import Source
-from hermes_groupware.services import directory, login_guard
+from hermes_groupware.services import login_guard
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +37,18 @@ class Auth(radicale_auth.BaseAuth):
         if self.runtime.logins.knows(login, password):
             return login
         settings = self.runtime.settings.caldav
-        counters = login_guard.keys(login, address)
         with self.runtime.database.unit_of_work(Actor.system("caldav"), Source.CALDAV) as uow:
-            if login_guard.locked_until(uow, counters) is not None:
-                log.info("login refused while locked out: %s from %s", login, address)
-                return ""
-            actor = directory.check_app_password(uow, login, password)
-            if actor is None:
-                login_guard.record_failure(
-                    uow,
-                    counters,
-                    threshold=settings.lockout_failures,
-                    window=dt.timedelta(seconds=settings.lockout_window_seconds),
-                )
-                return ""
-            login_guard.record_success(uow, login)
+            attempt = login_guard.attempt(
+                uow,
+                login,
+                password,
+                address,
+                threshold=settings.lockout_failures,
+                window=dt.timedelta(seconds=settings.lockout_window_seconds),
+            )
+        if attempt.locked_until is not None:
+            log.info("login refused while locked out: %s from %s", login, address)
+        if attempt.actor is None:
+            return ""
         self.runtime.logins.remember(login, password, settings.login_cache_seconds)
-        return actor.login
+        return attempt.actor.login

@@ -4,16 +4,52 @@ that every process and host sees the same counts."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from hermes_groupware.db.session import UnitOfWork
+from hermes_groupware.db.session import Actor, UnitOfWork
 from hermes_groupware.models import LoginFailure
+from hermes_groupware.services import directory
 
 MAX_LOCK = dt.timedelta(minutes=15)
 FIRST_LOCK = dt.timedelta(seconds=30)
 #: An address (often a whole office behind NAT) gets this many times the per-login allowance.
 ADDRESS_FACTOR = 4
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one login attempt came to."""
+
+    #: the employee, when no lock held and the password was right
+    actor: Actor | None
+    #: when refused because a lock holds (the password was not even checked)
+    locked_until: dt.datetime | None = None
+
+
+def attempt(
+    uow: UnitOfWork,
+    login: str,
+    password: str,
+    address: str | None,
+    *,
+    threshold: int,
+    window: dt.timedelta,
+) -> Attempt:
+    """An app-password login with back-off, as CalDAV and the API take it: refused while a lock
+    holds; a wrong password counts against the login and the address; a right one clears the
+    login's count. Commit the unit of work even when it failed, so the count stays."""
+    counters = keys(login, address)
+    locked = locked_until(uow, counters)
+    if locked is not None:
+        return Attempt(actor=None, locked_until=locked)
+    actor = directory.check_app_password(uow, login, password)
+    if actor is None:
+        record_failure(uow, counters, threshold=threshold, window=window)
+    else:
+        record_success(uow, login)
+    return Attempt(actor=actor)
 
 
 def keys(login: str, address: str | None) -> list[str]:

@@ -18,7 +18,7 @@ from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database
 from hermes_groupware.http.api.errors import ApiError
 from hermes_groupware.models.enums import Source
-from hermes_groupware.services import api_tokens, directory, login_guard
+from hermes_groupware.services import api_tokens, login_guard
 
 log = logging.getLogger(__name__)
 CHALLENGE = 'Basic realm="Hermes Groupware", charset="UTF-8", Bearer realm="Hermes Groupware"'
@@ -64,32 +64,29 @@ def _basic(
     database: Database, settings: Settings, login: str, password: str, address: str | None
 ) -> Principal:
     guard = settings.caldav
-    counters = login_guard.keys(login, address)
     with database.unit_of_work(SYSTEM, Source.API) as uow:
-        locked = login_guard.locked_until(uow, counters)
-        if locked is not None:
-            log.info("API login refused while locked out: %s from %s", login, address)
-            wait = max(1, int((locked - uow.now()).total_seconds()))
-            raise ApiError(
-                429,
-                "too_many_attempts",
-                "too many failed logins; try again later",
-                headers={"Retry-After": str(wait)},
-            )
-        actor = directory.check_app_password(uow, login, password)
-        if actor is None:
-            login_guard.record_failure(
-                uow,
-                counters,
-                threshold=guard.lockout_failures,
-                window=dt.timedelta(seconds=guard.lockout_window_seconds),
-            )
-        else:
-            login_guard.record_success(uow, login)
-    if actor is None:  # outside the unit of work, so the failure count is committed
+        attempt = login_guard.attempt(
+            uow,
+            login,
+            password,
+            address,
+            threshold=guard.lockout_failures,
+            window=dt.timedelta(seconds=guard.lockout_window_seconds),
+        )
+        now = uow.now()
+    if attempt.locked_until is not None:
+        log.info("API login refused while locked out: %s from %s", login, address)
+        wait = max(1, int((attempt.locked_until - now).total_seconds()))
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            "too many failed logins; try again later",
+            headers={"Retry-After": str(wait)},
+        )
+    if attempt.actor is None:  # outside the unit of work, so the failure count is committed
         raise _unauthorized("wrong login or app password")
-    scopes = api_tokens.allowed_scopes(actor)
-    return Principal(actor=actor, scopes=scopes, via="basic", full=True)
+    scopes = api_tokens.allowed_scopes(attempt.actor)
+    return Principal(actor=attempt.actor, scopes=scopes, via="basic", full=True)
 
 
 def _bearer(database: Database, token: str) -> Principal:
