@@ -215,6 +215,7 @@ class LoggingSettings:
     """Log level and format."""
 
     level: str = "INFO"
+    format: str = "text"
 
 
 @dataclass(frozen=True)
@@ -429,6 +430,8 @@ def _validate_operations(settings: Settings, source: Any) -> None:
                 source("server", "roles"),
                 f"unknown role {role!r}; expected some of {', '.join(SERVER_ROLES)}",
             )
+    if settings.logging.format not in ("text", "json"):
+        raise ConfigError("[logging] format", source("logging", "format"), "expected text or json")
     for network in settings.http.trusted_proxies:
         try:
             ipaddress.ip_network(network, strict=False)

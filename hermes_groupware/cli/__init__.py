@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from hermes_groupware import __version__
+from hermes_groupware import __version__, logs
 from hermes_groupware.cli import (
     backup,
     customers,
@@ -95,10 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     context = CommandContext(args)
     try:
-        logging.basicConfig(
-            level=context.settings.logging.level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        logs.configure(context.settings.logging)  # text or JSON lines, with request ids
         logging.getLogger("alembic").setLevel(logging.WARNING)  # `db upgrade` reports itself
         if context.settings.logging.level.upper() != "DEBUG":  # a line per PDF page and step
             for chatty in ("weasyprint", "fontTools"):

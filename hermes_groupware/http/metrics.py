@@ -40,6 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Database
+from hermes_groupware.http import request_id
 from hermes_groupware.services import queue_stats
 from hermes_groupware.services.queue_stats import QueueStats
 
@@ -95,7 +96,8 @@ def instrumented(
     app: WSGIApp, endpoints: Mapping[str, Endpoint], *, max_body_bytes: int
 ) -> WSGIApp:
     """``app`` with every request counted and timed (a streamed body when it is closed), and
-    ``endpoints`` (path -> handler: the probes and ``/metrics``) answered in front of it."""
+    ``endpoints`` (path -> handler: the probes and ``/metrics``) answered in front of it; each
+    request carries its ``X-Request-Id`` (:mod:`hermes_groupware.http.request_id`)."""
 
     def observed(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -131,7 +133,7 @@ def instrumented(
             return body
         return _Closing(body, record)
 
-    return observed
+    return request_id.tagged(observed)
 
 
 class _Closing:
