@@ -20,6 +20,7 @@ from hermes_groupware.http.api import (
     mail,
     me,
     openapi,
+    schedules,
     tasks,
     views,
 )
@@ -38,7 +39,7 @@ _SECURITY_HEADERS = {
 def build_api() -> Api:
     """Every operation, in the order the OpenAPI document lists them."""
     api = Api()
-    for module in (tasks, me, credentials, directory, feeds, views, mail):
+    for module in (tasks, me, credentials, directory, feeds, views, schedules, mail):
         module.register(api)
     return api
 

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 import requests
 from sqlalchemy import delete, select
+from waitress import wasyncore
 from waitress.server import create_server
 
-from hermes_groupware import demo
+from hermes_groupware import bootstrap, demo
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database, UnitOfWork
 from hermes_groupware.filestore import FileStore
+from hermes_groupware.http import app as http_app
 from hermes_groupware.http.app import create_app
 from hermes_groupware.models import Employee, LoginFailure
 from hermes_groupware.models.enums import Source
@@ -97,11 +99,40 @@ class ApiServer:
             uow.session.execute(delete(LoginFailure))
 
 
-def start(settings: Settings) -> tuple[str, Any]:
-    """Serve ``create_app(settings)`` with waitress in a thread; returns (base URL, server)."""
-    server = create_server(create_app(settings), host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    return f"http://127.0.0.1:{server.effective_port}", server  # type: ignore[union-attr]
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """Serve ``create_app(settings)`` with waitress in a thread; yields the base URL.
+
+    The loop runs one poll at a time and stops before its sockets are closed: closing them
+    under a running ``select`` fails the loop thread with EBADF (seen on a slow machine).
+    """
+    opened: list[Database] = []
+
+    def database(settings: Settings) -> Database:
+        opened.append(bootstrap.database_from_settings(settings))
+        return opened[-1]
+
+    with pytest.MonkeyPatch.context() as patch:  # to dispose the app's engine at the end
+        patch.setattr(http_app, "database_from_settings", database)
+        app = create_app(settings)
+    server: Any = create_server(app, host="127.0.0.1", port=0, threads=4)
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.1, map=server._map, count=1)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)
+        for db in opened:  # else its pooled connections are closed by the collector, warning
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -122,11 +153,6 @@ def api_server(
     database = Database(engine, FileStore(tmp / "files", 1 << 20))
     with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
         demo.load(uow, tasks=40, seed=11, demo_mode=True)
-    base, server = start(settings)
-    http = requests.Session()
-    try:
+    with serving(settings) as base, requests.Session() as http:
         yield ApiServer(base=base, database=database, settings=settings, http=http)
-    finally:
-        http.close()
-        server.close()
-        engine.dispose()
+    engine.dispose()
