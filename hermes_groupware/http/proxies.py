@@ -18,6 +18,12 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 _FORWARDING = ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED")
+_CLAIMED_ORIGIN = (
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_FORWARDED_SERVER",
+)
 
 
 def networks(entries: Sequence[str]) -> tuple[Network, ...]:
@@ -41,15 +47,21 @@ def client_address(environ: dict[str, Any], trusted: Sequence[Network]) -> str |
 
 
 def behind_proxies(app: WSGIApp, trusted: Sequence[Network]) -> WSGIApp:
-    """``app`` seeing the client's address; forwarding headers are consumed when trusted."""
-    if not trusted:
-        return app
+    """``app`` seeing the client's address; forwarding headers are consumed when trusted.
+
+    From any other peer the host and scheme a client claims (``X-Forwarded-Host`` and the like,
+    which Radicale would put in the URLs it writes) are dropped; the address headers stay, so
+    that ``/metrics`` can tell a proxied request from a local one.
+    """
 
     def wrapped(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         client = client_address(environ, trusted)
         if client is not None:
             environ["REMOTE_ADDR"] = client
             for header in _FORWARDING:
+                environ.pop(header, None)
+        elif not _is_trusted(environ.get("REMOTE_ADDR", ""), trusted):
+            for header in _CLAIMED_ORIGIN:
                 environ.pop(header, None)
         return app(environ, start_response)
 

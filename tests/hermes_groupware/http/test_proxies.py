@@ -55,9 +55,24 @@ def test_the_application_sees_the_client_and_no_forwarding_headers() -> None:
     assert seen["HTTP_X_FORWARDED_FOR"] == "198.51.100.7"  # left for whoever checks it
 
 
-def test_without_trusted_proxies_nothing_changes() -> None:
+def test_an_untrusted_peer_cannot_claim_a_host_or_scheme() -> None:
+    seen: dict[str, Any] = {}
+
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.update(environ)
         return []
 
-    assert behind_proxies(app, ()) is app
+    claims = {"HTTP_X_FORWARDED_HOST": "evil.example", "HTTP_X_FORWARDED_PROTO": "https"}
+    for trusted in ((), TRUSTED):
+        seen.clear()
+        behind_proxies(app, trusted)({**_environ("203.0.113.9", "198.51.100.7"), **claims}, None)
+        assert "HTTP_X_FORWARDED_HOST" not in seen
+        assert "HTTP_X_FORWARDED_PROTO" not in seen
+        assert seen["REMOTE_ADDR"] == "203.0.113.9"
+    seen.clear()
+    behind_proxies(app, TRUSTED)({**_environ("127.0.0.1", "198.51.100.7"), **claims}, None)
+    assert seen["HTTP_X_FORWARDED_HOST"] == "evil.example"  # the balancer's word counts
+
+
+def test_without_trusted_proxies_addresses_stay() -> None:
     assert client_address(_environ("127.0.0.1", "198.51.100.7"), ()) is None
