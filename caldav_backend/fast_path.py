@@ -194,12 +194,8 @@ class FastPath:
         """Depth 0 for the ctag or sync token: the poll every client sends every few minutes
         for every calendar, answered from two counters."""
         collection = target.collection
-        token = collection.sync_token()
-        values = {
-            GETCTAG: collection.etag,
-            GETETAG: collection.etag,
-            SYNC_TOKEN: token,
-        }
+        ctag, token = collection.counters()
+        values = {GETCTAG: ctag, GETETAG: ctag, SYNC_TOKEN: token}
         found = "".join(f"<{_local(tag)}>{escape(values[tag])}</{_local(tag)}>" for tag in props)
         prefix = f"{target.base_prefix}/{collection.path}/"
         href = prefix if _PLAIN.fullmatch(prefix) else escape(quote(prefix))
@@ -268,7 +264,7 @@ class FastPath:
                 return None  # Radicale answers an invalid token with its DAV error
             names = list(changed)
         else:
-            token = target.collection.sync_token()
+            token = target.collection.counters()[1]
         head = f"<sync-token>{escape(token)}</sync-token>"
         responses = _report_responses(target, names, props)
         return _multistatus(target, _prefixes(props), head, responses)

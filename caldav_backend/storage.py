@@ -41,6 +41,7 @@ ITEM_COLUMNS = (
     CalendarObject.end_ts,
     CalendarObject.last_modified,
 )
+_ITEM_NAMES = tuple(column.key for column in ITEM_COLUMNS)
 
 
 class Collection(radicale_storage.BaseCollection):
@@ -63,8 +64,12 @@ class Collection(radicale_storage.BaseCollection):
 
     @property
     def etag(self) -> str:
+        return self.counters()[0]
+
+    def counters(self) -> tuple[str, str]:
+        """The collection's ETag (its ctag) and sync token, read once."""
         epoch, modseq = self._version()
-        return f'"{epoch}-{modseq}"'
+        return f'"{epoch}-{modseq}"', projection.sync_token(epoch, modseq)
 
     @property
     def last_modified(self) -> str:
@@ -104,11 +109,6 @@ class Collection(radicale_storage.BaseCollection):
                 hrefs = projection.changed_hrefs(uow.session, self._key(), since)
         return projection.sync_token(epoch, current), hrefs
 
-    def sync_token(self) -> str:
-        """The current sync token: where an initial sync of every live item starts."""
-        with self.runtime.reading() as uow:
-            return projection.sync_token(*self._position(uow))
-
     def _position(self, uow: UnitOfWork) -> tuple[str, int]:
         """The projection's epoch and this collection's last change."""
         epoch = projection.state(uow.session, lock=False).epoch
@@ -116,12 +116,6 @@ class Collection(radicale_storage.BaseCollection):
 
     def _live(self) -> Any:
         return select(CalendarObject).where(
-            CalendarObject.collection == self._key(), ~CalendarObject.deleted
-        )
-
-    def _rows(self) -> Any:
-        """Plain rows, not ORM objects: reads build thousands of Items, identity map unneeded."""
-        return select(CalendarObject.href, *ITEM_COLUMNS).where(
             CalendarObject.collection == self._key(), ~CalendarObject.deleted
         )
 
@@ -155,7 +149,7 @@ class Collection(radicale_storage.BaseCollection):
         """SQL for the common shapes (component, time range, open tasks); exact ones skip
         Radicale's per-item check, the rest come back as a superset to be checked."""
         query = translate(filters)
-        statement = self._rows()
+        statement = _live_rows(_ITEM_NAMES, by_href=False)
         if query.component is not None:
             statement = statement.where(CalendarObject.component == query.component)
         if query.start > TIMESTAMP_MIN:
@@ -172,7 +166,7 @@ class Collection(radicale_storage.BaseCollection):
         with self.runtime.reading() as uow:
             return [
                 (self._item(row), exact and not _recurring(row.body))
-                for row in uow.session.execute(statement)
+                for row in uow.session.execute(statement, {"key": self._key()})
             ]
 
     def has_uid(self, uid: str) -> bool:
