@@ -52,6 +52,7 @@ RESOURCETYPE = f"{_D}resourcetype"
 CALENDAR_DATA = f"{_C}calendar-data"
 GETCTAG = "{http://calendarserver.org/ns/}getctag"
 SYNC_TOKEN = f"{_D}sync-token"
+MULTIGET, SYNC_COLLECTION = f"{_C}calendar-multiget", f"{_D}sync-collection"
 #: the collection's change counters, asked for alone at Depth 0 by every polling client
 COLLECTION_PROPS = frozenset({GETCTAG, GETETAG, SYNC_TOKEN})
 #: what Radicale answers for an item in a PROPFIND; any other property goes to Radicale
@@ -90,24 +91,16 @@ class FastPath:
         target = self._target(environ, item=method == "GET")
         if target is None:
             return None
-        root: ET.Element | None = None
-        body = b""
-        if method != "GET":
-            body = _body(environ)
-            try:
-                root = ET.fromstring(body)  # noqa: S314 - DTDs and entities refused in front
-            except ET.ParseError:
-                return None  # Radicale words the 400
-        with self.runtime.snapshot():
-            if root is None:
+        if method == "GET":
+            with self.runtime.snapshot():
                 return self._get(target)
+        body, root = _xml_body(environ)
+        if root is None or not _answerable(method, environ.get("HTTP_DEPTH"), root):
+            return None  # Radicale answers (and words the 400); decided before any I/O
+        with self.runtime.snapshot():
             if method == "PROPFIND":
                 return self._propfind(environ, target, root, body)
-            report = {
-                f"{_C}calendar-multiget": self._multiget,
-                f"{_D}sync-collection": self._sync,
-            }.get(root.tag)
-            return report(target, root) if report is not None else None
+            return (self._multiget if root.tag == MULTIGET else self._sync)(target, root)
 
     # -- who and what -------------------------------------------------------------------
     def _target(self, environ: dict[str, Any], *, item: bool) -> _Target | None:
@@ -163,14 +156,9 @@ class FastPath:
     ) -> Answer | None:
         """Radicale answers for the collection itself (Depth 0, its many properties); the
         items' responses are added here."""
-        if root.tag != f"{_D}propfind" or len(root) != 1 or root[0].tag != f"{_D}prop":
-            return None
-        props = [prop.tag for prop in root[0]]
-        depth = environ.get("HTTP_DEPTH")
-        if depth == "0" and props and set(props) <= COLLECTION_PROPS:
+        props = _propfind_props(root) or []
+        if environ.get("HTTP_DEPTH") == "0":
             return self._collection_state(target, props)
-        if depth != "1" or not props or not set(props) <= PROPFIND_ITEM_PROPS:
-            return None
         answer = self._radicale_depth0(environ, body)
         if answer is None:
             return None
@@ -231,9 +219,7 @@ class FastPath:
         return kept, responses[0]
 
     def _multiget(self, target: _Target, root: ET.Element) -> Answer | None:
-        props = _report_props(root)
-        if props is None:
-            return None
+        props = _report_props(root) or []
         collection = target.collection
         names: list[str] = []
         invalid: list[str] = []
@@ -251,9 +237,7 @@ class FastPath:
         return _multistatus(target, _prefixes(props), "", responses)
 
     def _sync(self, target: _Target, root: ET.Element) -> Answer | None:
-        props = _report_props(root)
-        if props is None:
-            return None
+        props = _report_props(root) or []
         token_element = root.find(f"{_D}sync-token")
         old_token = (token_element.text or "").strip() if token_element is not None else ""
         names: list[str] | None = None  # an initial sync: every live item, in one query
@@ -285,12 +269,16 @@ def _plain_path(environ: dict[str, Any]) -> paths.DavPath | None:
         return None
 
 
-def _body(environ: dict[str, Any]) -> bytes:
-    """The request body, put back so that Radicale can still read it."""
+def _xml_body(environ: dict[str, Any]) -> tuple[bytes, ET.Element | None]:
+    """The request body (put back so that Radicale can still read it) and its XML, or None
+    when it does not parse."""
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)
-    return body
+    try:
+        return body, ET.fromstring(body)  # noqa: S314 - DTDs and entities refused in front
+    except ET.ParseError:
+        return body, None
 
 
 def _local(tag: str) -> str:
@@ -327,6 +315,26 @@ def _content_type(component: str) -> str:
 def _http_date(when: dt.datetime) -> str:
     """RFC 9110 date, as the storage plugin gives it to Radicale (many rows share one)."""
     return when.strftime(HTTP_DATE)
+
+
+def _answerable(method: str, depth: str | None, root: ET.Element) -> bool:
+    """Whether the request has a shape the fast path answers exactly as Radicale would."""
+    if method == "REPORT":
+        return root.tag in (MULTIGET, SYNC_COLLECTION) and _report_props(root) is not None
+    props = _propfind_props(root)
+    if not props:
+        return False
+    wanted = set(props)
+    return (depth == "0" and wanted <= COLLECTION_PROPS) or (
+        depth == "1" and wanted <= PROPFIND_ITEM_PROPS
+    )
+
+
+def _propfind_props(root: ET.Element) -> list[str] | None:
+    """The properties of a ``<propfind><prop>…</prop></propfind>`` (not allprop or propname)."""
+    if root.tag != f"{_D}propfind" or len(root) != 1 or root[0].tag != f"{_D}prop":
+        return None
+    return [prop.tag for prop in root[0]]
 
 
 def _report_props(root: ET.Element) -> list[str] | None:
