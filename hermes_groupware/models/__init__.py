@@ -1,6 +1,7 @@
 """Typed models, one module per aggregate; tables only, queries live in the services."""
 
 from hermes_groupware.models.api_token import ApiToken
+from hermes_groupware.models.audit import AuditEntry
 from hermes_groupware.models.calendar import CalendarObject, CalendarState, LoginFailure
 from hermes_groupware.models.custom_field import CustomFieldDefinition, CustomFieldValue
 from hermes_groupware.models.customer import ContactPerson, Customer, CustomerDomain
@@ -13,6 +14,7 @@ from hermes_groupware.models.journal import (
     JournalCounter,
     TaskHistory,
 )
+from hermes_groupware.models.lease import Lease
 from hermes_groupware.models.mail import (
     InboundMessage,
     MailAcknowledgement,
@@ -42,6 +44,7 @@ from hermes_groupware.models.task_item import TaskItem
 __all__ = [
     "ApiToken",
     "AppPassword",
+    "AuditEntry",
     "CalendarObject",
     "CalendarState",
     "ChangeContext",
@@ -58,6 +61,7 @@ __all__ = [
     "Group",
     "InboundMessage",
     "JournalCounter",
+    "Lease",
     "LoginFailure",
     "MailAcknowledgement",
     "MailAddressState",

@@ -230,3 +230,12 @@ class ReportRunStatus(enum.StrEnum):
     FAILED = "failed"
     MISSED = "missed"
     CANCELLED = "cancelled"
+
+
+class AuditSource(enum.StrEnum):
+    """Which surface an audited admin action came through."""
+
+    CLI = "cli"
+    API = "api"
+    CONSOLE = "console"
+    CALDAV = "caldav"
