@@ -102,10 +102,18 @@ def process_message(
 
 
 def release_message(
-    uow: UnitOfWork, row: InboundMessage, config: GatewayConfig, task_id: int
+    uow: UnitOfWork,
+    row: InboundMessage,
+    config: GatewayConfig,
+    task_id: int,
+    *,
+    released_by: str | None = None,
 ) -> None:
-    """An admin's decision: post a held message to this task as an outside sender's note."""
-    trail = [f"released to task id {task_id} by {uow.actor.login}"]
+    """An admin's decision: post a held message to this task as an outside sender's note.
+
+    ``released_by`` names the administrator in the trail when ``uow`` acts as the gateway.
+    """
+    trail = [f"released to task id {task_id} by {released_by or uow.actor.login}"]
     run = _Run(uow, row, config, trail=trail, raw=row.raw)
     parsed = parse_message(row.raw, config.limits)
     sender = identify(uow.session, parsed, authserv_id=config.authserv_id)

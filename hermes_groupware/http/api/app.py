@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, Response, request
 from pydantic import BaseModel
@@ -27,7 +30,7 @@ from hermes_groupware.http.api import (
 from hermes_groupware.http.api.auth import authenticate
 from hermes_groupware.http.api.errors import ApiError
 from hermes_groupware.http.api.fields import MAX_ID
-from hermes_groupware.http.api.registry import PREFIX, Api, Call, Operation
+from hermes_groupware.http.api.registry import PREFIX, Api, Call, Download, Operation
 
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -68,9 +71,7 @@ def create_api(settings: Settings, database: Database) -> Flask:
     return app
 
 
-def _view(
-    operation: Operation, settings: Settings, database: Database
-) -> Callable[..., Response]:
+def _view(operation: Operation, settings: Settings, database: Database) -> Callable[..., Response]:
     def view(**path: Any) -> Response:
         for name, value in path.items():
             if isinstance(value, int) and value > MAX_ID:
@@ -105,10 +106,21 @@ def _json_body() -> Any:
     return body
 
 
-def _render(result: BaseModel | None, status: int) -> Response:
+def _render(result: BaseModel | Download | None, status: int) -> Response:
     if result is None:
         return Response(status=204)
+    if isinstance(result, Download):
+        response = Response(result.content, status=status, mimetype=result.media_type)
+        response.headers["Content-Disposition"] = _attachment(result.filename)
+        return response
     return Response(result.model_dump_json(), status=status, mimetype="application/json")
+
+
+def _attachment(filename: str) -> str:
+    """RFC 6266: an ASCII fallback (no quotes, controls or path parts) and the UTF-8 name."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    fallback = re.sub(r"[^A-Za-z0-9._ -]", "_", ascii_name).strip(" .") or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _secure(response: Response) -> Response:

@@ -1,21 +1,26 @@
 """``/quarantine`` and ``/outbox``: the mail queues administrators look after (admin scope).
 
 Lists are the newest ``limit`` messages (the queues are worked down, not paged through), in
-the usual envelope with ``next`` null. Raw messages are not served; releasing a quarantined
-message to a task stays with ``mail quarantine release`` for now.
+the usual envelope with ``next`` null. The raw message is served as ``message/rfc822`` (it
+is never rendered here); releasing one to a task posts it as an outside sender's note, as
+``mail quarantine release`` does (:mod:`mail_gateway.release`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hermes_groupware.http.api.fields import Text
 from hermes_groupware.http.api.paging import Page
-from hermes_groupware.http.api.registry import ID_PARAM, Api, Call, Operation
-from hermes_groupware.models.enums import InboundStatus, OutboundStatus
+from hermes_groupware.http.api.registry import ID_PARAM, Api, Call, Download, Operation
+from hermes_groupware.http.api.tasks import task_id_of
+from hermes_groupware.models.enums import InboundStatus, OutboundStatus, Source
 from hermes_groupware.services import mailbox
+from mail_gateway.processing import GatewayConfig
+from mail_gateway.release import Release, release
 
 
 class InboundOut(BaseModel):
@@ -79,6 +84,16 @@ class OutboxQuery(BaseModel):
     limit: int = Field(50, ge=1, le=200)
 
 
+class ReleaseBody(BaseModel):
+    """The task to post the message to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: Annotated[Text, Field(min_length=1, max_length=40)] = Field(
+        description="a task number such as REK/2026/0042, or the numeric id"
+    )
+
+
 InboundList = Page[InboundOut]
 OutboundList = Page[OutboundOut]
 
@@ -92,6 +107,12 @@ def register(api: Api) -> None:
                       scope="admin", response=InboundDetail, params=one))
     api.add(Operation("POST", "/quarantine/{message_id}/retry", retry_inbound,
                       "Process it again", q, scope="admin", status=204, params=one))
+    api.add(Operation("GET", "/quarantine/{message_id}/raw", raw_inbound,
+                      "The message as received (message/rfc822)", q, scope="admin",
+                      produces="message/rfc822", params=one))
+    api.add(Operation("POST", "/quarantine/{message_id}/release", release_inbound,
+                      "Post it to a task as a note", q, scope="admin", body=ReleaseBody,
+                      response=InboundDetail, params=one))
     api.add(Operation("DELETE", "/quarantine/{message_id}", delete_inbound,
                       "Delete a quarantined message", q, scope="admin", status=204, params=one))
     api.add(Operation("GET", "/outbox", list_outbox, "Outgoing messages", o, scope="admin",
@@ -111,6 +132,24 @@ def list_quarantine(call: Call) -> InboundList:
 
 def get_inbound(call: Call, message_id: int) -> InboundDetail:
     """With its trail."""
+    with call.uow() as uow:
+        return InboundDetail.model_validate(mailbox.message(uow, message_id))
+
+
+def raw_inbound(call: Call, message_id: int) -> Download:
+    """As stored (at most ``[mail] max_message_bytes``), to open in a mail program."""
+    with call.uow() as uow:
+        raw = mailbox.message(uow, message_id).raw
+    return Download(raw, "message/rfc822", f"message-{message_id}.eml")
+
+
+def release_inbound(call: Call, message_id: int) -> InboundDetail:
+    """Posted as an outside sender's note (409 when it was already posted)."""
+    ref = call.body_as(ReleaseBody).task
+    with call.uow() as uow:
+        task_id = task_id_of(uow, ref)
+    config = GatewayConfig.from_settings(call.settings)
+    release(call.database, Release(call.principal.actor, Source.API, message_id, task_id), config)
     with call.uow() as uow:
         return InboundDetail.model_validate(mailbox.message(uow, message_id))
 

@@ -82,7 +82,12 @@ def _operation(
     responses: dict[str, Any] = {
         code: {"description": text, **error} for code, text in _ERRORS.items()
     }
-    if op.response is None:
+    if op.produces is not None:
+        responses[str(op.status)] = {
+            "description": op.summary,
+            "content": {op.produces: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    elif op.response is None:
         responses[str(op.status)] = {"description": "done"}
     else:
         schema = refs[(op.response, "serialization")]
@@ -139,4 +144,3 @@ def _query_parameters(
 
 def _without_titles(schema: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if k not in ("title", "description")}
-

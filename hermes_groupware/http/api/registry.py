@@ -18,7 +18,18 @@ from hermes_groupware.models.enums import Source
 
 PREFIX = "/api/v1"
 ModelT = TypeVar("ModelT", bound=BaseModel)
-Handler = Callable[..., BaseModel | None]
+
+
+@dataclass(frozen=True)
+class Download:
+    """A non-JSON answer: bytes, their media type and the file name to save them as."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
+Handler = Callable[..., BaseModel | Download | None]
 
 
 @dataclass(frozen=True)
@@ -35,7 +46,8 @@ ID_PARAM = PathParam("int", {"type": "integer", "minimum": 1, "maximum": 2**31 -
 
 @dataclass(frozen=True)
 class Operation:
-    """One endpoint. ``scope`` None means public; ``response`` None means 204 No Content."""
+    """One endpoint. ``scope`` None means public; ``response`` None means 204 No Content,
+    unless ``produces`` names the media type of the bytes a :class:`Download` carries."""
 
     method: str
     path: str
@@ -47,6 +59,7 @@ class Operation:
     body: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
+    produces: str | None = None
     params: dict[str, PathParam] = field(default_factory=dict)
     description: str = ""
 

@@ -79,7 +79,7 @@ def list_tasks(call: Call) -> TaskPage:
 def get_task(call: Call, ref: str) -> TaskDetailOut:
     """By number or id; 404 for missing and hidden alike."""
     with call.uow() as uow:
-        return _detail(uow, _task_id(uow, ref))
+        return _detail(uow, task_id_of(uow, ref))
 
 
 def create_task(call: Call) -> TaskDetailOut:
@@ -134,7 +134,8 @@ def add_note(call: Call, task_id: int) -> ItemOut:
         return ItemOut.model_validate(note)
 
 
-def _task_id(uow: UnitOfWork, ref: str) -> int:
+def task_id_of(uow: UnitOfWork, ref: str) -> int:
+    """The id of a task the caller may see, by number or numeric id (else NotFound)."""
     if ref.isascii() and ref.isdigit() and len(ref) < 10:
         return readable_task(uow.session, uow.actor, int(ref)).id
     if "\x00" in ref or len(ref) > 40:
