@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import radicale.config
-from radicale.app import Application as RadicaleApplication
 
-from caldav_backend import feeds_http
+from caldav_backend import feeds_http, unavailable
 from caldav_backend.auth import Auth
 from caldav_backend.fast_path import FastPath
 from caldav_backend.rights import Rights
@@ -26,6 +25,7 @@ from caldav_backend.runtime import Runtime
 from caldav_backend.storage import Storage
 from hermes_groupware.bootstrap import database_from_settings
 from hermes_groupware.config import Settings
+from hermes_groupware.db.outage import DATABASE_UNAVAILABLE
 from hermes_groupware.http import health, metrics, proxies
 from reports import unsubscribe
 
@@ -66,7 +66,7 @@ def create_app(settings: Settings) -> WSGIApp:
     runtime = Runtime(settings=settings, database=database_from_settings(settings))
     if settings.logging.level.upper() != "DEBUG":
         logging.getLogger("radicale").setLevel(logging.WARNING)
-    caldav = RadicaleApplication(radicale_configuration(runtime))
+    caldav = unavailable.Application(radicale_configuration(runtime))  # outage: 503, not 500
     fast = FastPath(runtime, caldav) if settings.caldav.fast_path else None
     limit = settings.caldav.max_body_bytes
     refuse_delete = settings.caldav.delete_policy == "refuse"
@@ -90,7 +90,10 @@ def create_app(settings: Settings) -> WSGIApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/api/"):
             return api(environ, start_response)
-        answer = direct(environ, path)
+        try:
+            answer = direct(environ, path)
+        except DATABASE_UNAVAILABLE:
+            answer = unavailable.answer()
         if answer is not None:
             status, headers, body = answer
             start_response(status, headers)

@@ -1,0 +1,13 @@
+"""Which database errors mean "unavailable, try again" rather than a bug in the request.
+
+A stopped or restarting server, a cut connection, a full pool or SQLite's lock timeout: every
+entry point answers these with its protocol's "retry later" (HTTP 503, SMTP 451, exit 75), and
+the pool's pre-ping replaces the dead connections once the server is back.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
