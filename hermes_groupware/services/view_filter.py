@@ -142,6 +142,8 @@ def _group(session: Session, key: str, value: Any) -> str:
 def _customer(session: Session, key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(key, "expected a customer id (a number)")
+    if not 0 < value < 2**31:  # an id the database cannot hold (SQLite raises OverflowError)
+        raise InvalidInput(key, f"no customer with id {value}")
     return customer_by_id(session, value, field=key).id
 
 

@@ -4,7 +4,7 @@ times it can store. Each failure is a 422 naming the field, never a database err
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, Field
 
@@ -22,6 +22,17 @@ def _clean(value: str) -> str:
     return value
 
 
+def _clean_tree(value: Any) -> Any:
+    """Every text in a JSON value, keys too, checked like :data:`Text`."""
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, dict):
+        return {_clean(k): _clean_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_tree(v) for v in value]
+    return value
+
+
 def _utc(value: dt.datetime) -> dt.datetime:
     try:
         return value.astimezone(dt.UTC)
@@ -31,5 +42,6 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 Text = Annotated[str, AfterValidator(_clean)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(_clean_tree)]
 When = Annotated[AwareDatetime, AfterValidator(_utc)]
 

@@ -2,19 +2,26 @@
 
 Run-now queues a manual run, as ``schedule run-now`` does, and answers ``202``: the
 scheduler of any ``serve`` process claims and delivers it (exactly once across instances).
-Creating and changing schedules stays with ``schedule add|update`` for now.
+Create, change and delete go through the same service as ``schedule add|update|delete``: an
+employee schedules reports to themselves, administrators to anyone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hermes_groupware.errors import InvalidInput
+from hermes_groupware.http.api.fields import JsonObject, Text
 from hermes_groupware.http.api.paging import Page
 from hermes_groupware.http.api.registry import ID_PARAM, Api, Call, Operation
+from hermes_groupware.models.enums import Locale, ReportFormat, ReportKind
 from hermes_groupware.services import report_schedule_admin, report_schedules
+from hermes_groupware.services.report_schedule_admin import MAX_GRACE_MINUTES, ScheduleSpec
 
 
 class RunOut(BaseModel):
@@ -65,6 +72,60 @@ class RunsQuery(BaseModel):
     limit: int = Field(10, ge=1, le=200)
 
 
+Name = Annotated[Text, Field(min_length=1, max_length=200)]
+Cron = Annotated[
+    Text, Field(min_length=1, max_length=100, description="five fields, e.g. 0 8 * * MON")
+]
+Zone = Annotated[Text, Field(min_length=1, max_length=64, description="IANA time zone")]
+Reports = Annotated[list[ReportKind], Field(min_length=1, max_length=7)]
+Recipients = Annotated[
+    list[Annotated[Text, Field(min_length=1, max_length=320)]],
+    Field(min_length=1, max_length=100, description="LOGIN, group:SLUG or an e-mail address"),
+]
+Formats = Annotated[list[ReportFormat], Field(max_length=4)]
+Params = Annotated[JsonObject, Field(description="by report: {\"pipeline\": {\"months\": 3}}")]
+Grace = Annotated[int, Field(ge=0, le=MAX_GRACE_MINUTES)]
+Login = Annotated[Text, Field(min_length=1, max_length=64)]
+
+
+class ScheduleCreate(BaseModel):
+    """A new schedule; without ``owner`` it is yours."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    reports: Reports
+    cron: Cron
+    recipients: Recipients
+    params: Params = Field(default_factory=dict)
+    time_zone: Zone = report_schedule_admin.DEFAULT_ZONE
+    formats: Formats = Field(default_factory=lambda: [ReportFormat.HTML])
+    locale: Locale = Locale.PL
+    skip_if_empty: bool = False
+    enabled: bool = True
+    grace_minutes: Grace | None = Field(None, description="null: [reports] default")
+    owner: Login | None = Field(None, description="login; defaults to you")
+
+
+class ScheduleUpdate(BaseModel):
+    """What to change; left out stays. ``grace_minutes`` null goes back to the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    reports: Reports | None = None
+    cron: Cron | None = None
+    recipients: Recipients | None = None
+    params: Params | None = None
+    time_zone: Zone | None = None
+    formats: Formats | None = None
+    locale: Locale | None = None
+    skip_if_empty: bool | None = None
+    enabled: bool | None = None
+    grace_minutes: Grace | None = None
+    owner: Login | None = None
+
+
 ScheduleList = Page[ScheduleOut]
 RunList = Page[RunOut]
 
@@ -74,8 +135,15 @@ def register(api: Api) -> None:
     tag, one = "schedules", {"schedule_id": ID_PARAM}
     api.add(Operation("GET", "/schedules", list_schedules, "Report schedules you manage", tag,
                       response=ScheduleList))
+    api.add(Operation("POST", "/schedules", create_schedule, "Create a schedule", tag,
+                      scope="write", body=ScheduleCreate, response=ScheduleOut, status=201))
     api.add(Operation("GET", "/schedules/{schedule_id}", get_schedule, "One schedule", tag,
                       response=ScheduleOut, params=one))
+    api.add(Operation("PATCH", "/schedules/{schedule_id}", update_schedule, "Change a schedule",
+                      tag, scope="write", body=ScheduleUpdate, response=ScheduleOut, params=one))
+    api.add(Operation("DELETE", "/schedules/{schedule_id}", delete_schedule,
+                      "Delete a schedule with its runs", tag, scope="write", status=204,
+                      params=one))
     api.add(Operation("GET", "/schedules/{schedule_id}/runs", list_runs, "Its newest runs", tag,
                       query=RunsQuery, response=RunList, params=one))
     api.add(Operation("POST", "/schedules/{schedule_id}/run-now", run_now,
@@ -88,6 +156,43 @@ def list_schedules(call: Call) -> ScheduleList:
     with call.uow() as uow:
         rows = report_schedule_admin.list_schedules(uow)
     return ScheduleList(items=[ScheduleOut.model_validate(r) for r in rows], next=None)
+
+
+def create_schedule(call: Call) -> ScheduleOut:
+    """Its first fire time is planned from now."""
+    spec = ScheduleSpec(**call.body_as(ScheduleCreate).model_dump())
+    with call.uow(write=True) as uow, _api_fields():
+        return ScheduleOut.model_validate(report_schedule_admin.create_schedule(uow, spec))
+
+
+def update_schedule(call: Call, schedule_id: int) -> ScheduleOut:
+    """The version rises and the next fire time is planned again."""
+    given = call.body_as(ScheduleUpdate).model_dump(exclude_unset=True)
+    nulls = sorted(k for k, v in given.items() if v is None and k != "grace_minutes")
+    if nulls:
+        raise InvalidInput(nulls[0], "leave it out to keep it; null is no value")
+    default_grace = "grace_minutes" in given and given["grace_minutes"] is None
+    spec = ScheduleSpec(**given, default_grace=default_grace)
+    with call.uow(write=True) as uow, _api_fields():
+        view = report_schedule_admin.update_schedule(uow, schedule_id, spec)
+        return ScheduleOut.model_validate(view)
+
+
+def delete_schedule(call: Call, schedule_id: int) -> None:
+    """404 for a schedule one may not manage."""
+    with call.uow(write=True) as uow:
+        report_schedule_admin.delete_schedule(uow, schedule_id)
+
+
+@contextmanager
+def _api_fields() -> Iterator[None]:
+    """The service names recipients ``to``, as the CLI option; here the field is ``recipients``."""
+    try:
+        yield
+    except InvalidInput as exc:
+        if exc.field != "to":
+            raise
+        raise InvalidInput("recipients", str(exc).removeprefix("to: ")) from exc
 
 
 def get_schedule(call: Call, schedule_id: int) -> ScheduleOut:
