@@ -82,6 +82,7 @@ class FeedsSettings:
 
     public_url: str = "http://127.0.0.1:5232"
     rate_limit_per_minute: int = 30
+    address_limit_per_minute: int = 120
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,10 @@ class SmtpInSettings:
     host: str = "127.0.0.1"
     port: int = 8025
     lmtp: bool = True
+    tls_cert: str = ""
+    tls_key: str = ""
+    require_starttls: bool = False
+    sender_limit_per_minute: int = 20
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,7 @@ class ImapInSettings:
     processed_folder: str = "Hermes/Processed"
     idle_seconds: int = 1500
     sweep_seconds: int = 300
+    lease_seconds: int = 90
 
 
 @dataclass(frozen=True)
@@ -470,6 +476,31 @@ def _validate_reports(settings: Settings, source: Any) -> None:
 _RELAY_SECURITY = ("none", "starttls", "tls")
 
 
+def _validate_hardening(settings: Settings, source: Any) -> None:
+    """Leases, STARTTLS files and rate limits (issue 8)."""
+    if settings.imap_in.lease_seconds < 10:
+        raise ConfigError(
+            "[imap_in] lease_seconds", source("imap_in", "lease_seconds"), "expected >= 10"
+        )
+    smtp = settings.smtp_in
+    if bool(smtp.tls_cert) != bool(smtp.tls_key):
+        raise ConfigError(
+            "[smtp_in] tls_cert", source("smtp_in", "tls_cert"), "tls_cert and tls_key go together"
+        )
+    if smtp.require_starttls and not smtp.tls_cert:
+        raise ConfigError(
+            "[smtp_in] require_starttls",
+            source("smtp_in", "require_starttls"),
+            "needs tls_cert and tls_key",
+        )
+    for section, key in (
+        ("smtp_in", "sender_limit_per_minute"),
+        ("feeds", "address_limit_per_minute"),
+    ):
+        if getattr(getattr(settings, section), key) < 0:
+            raise ConfigError(f"[{section}] {key}", source(section, key), "expected >= 0 (0: off)")
+
+
 def _validate_mail(settings: Settings, source: Any) -> None:
     for key, value in (("smtp_in", settings.smtp_in.port), ("imap_in", settings.imap_in.port)):
         if not 0 < value < 65536:
@@ -479,6 +510,7 @@ def _validate_mail(settings: Settings, source: Any) -> None:
             raise ConfigError(
                 f"[{key}] security", source(key, "security"), f"expected {', '.join(allowed)}"
             )
+    _validate_hardening(settings, source)
     if settings.imap_in.enabled and not (settings.imap_in.host and settings.imap_in.username):
         raise ConfigError(
             "[imap_in] host", source("imap_in", "host"), "host and username are required"

@@ -11,6 +11,11 @@ Done messages are moved to ``processed_folder`` or, when that is empty, flagged
 never delivered: they stay, are flagged ``$HermesTooBig`` and logged once, so an admin sees
 them (raise the limit and they are picked up by the next sweep).
 
+With several instances, a database lease (:class:`MailboxLease`) makes exactly one of them
+poll a mailbox: a poller sweeps only while it holds the lease, renews it before every sweep and
+during long ones, records each good sweep in it (``/metrics`` on any instance reads that), and
+gives it up when stopped. One that dies stops renewing; another takes over once it expires.
+
 imapclient is synchronous, so is this: one poller runs in one thread, one connection at a time.
 """
 
@@ -25,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from imapclient import IMAPClient
 
@@ -53,6 +58,24 @@ imapclient's own exceptions are aliases or subclasses of ``imaplib.IMAP4.error``
 
 class ImapSetupError(Exception):
     """The mailbox cannot be worked as configured; retrying will not help until an admin acts."""
+
+
+class LeaseLost(Exception):
+    """Another instance holds (or took over) this mailbox's lease: stop working it."""
+
+
+class MailboxLease(Protocol):
+    """The lease a poller must hold to work its mailbox (``services.leases.DatabaseLease``)."""
+
+    @property
+    def renew_every(self) -> float:
+        """Seconds between renewals, well within the lease time."""
+
+    def hold(self, *, succeeded: bool = False) -> bool:
+        """Take or renew it (and record a good sweep); False when another instance has it."""
+
+    def release(self) -> None:
+        """Give it up now."""
 
 
 def _is_loopback(host: str) -> bool:
@@ -87,6 +110,11 @@ class ImapSettings:
             raise ValueError("plain-text IMAP (security=none) is only allowed to a loopback host")
         if min(self.idle_seconds, self.sweep_seconds, self.timeout_seconds) <= 0:
             raise ValueError("IMAP idle, sweep and timeout seconds must be positive")
+
+    @property
+    def mailbox_id(self) -> str:
+        """``user@host:port/folder``: names the mailbox in origins, logs, metrics and its lease."""
+        return f"{self.username}@{self.host}:{self.port}/{self.folder}"
 
 
 @dataclass(frozen=True)
@@ -140,16 +168,19 @@ class ImapPoller:
         deliver: Deliver,
         *,
         ssl_context: ssl.SSLContext | None = None,
+        lease: MailboxLease | None = None,
     ) -> None:
         self.settings = settings
         self._deliver = deliver
         self._ssl_context = ssl_context
+        self._lease = lease
+        self._renewed_at = -float("inf")
         self._stop = threading.Event()
         self._healthy = False
         self._uidvalidity: int | None = None
         self._too_big_logged: set[tuple[int, int]] = set()
         self.last_success_at: dt.datetime | None = None
-        self.mailbox_id = f"{settings.username}@{settings.host}:{settings.port}/{settings.folder}"
+        self.mailbox_id = settings.mailbox_id
 
     # -- public ---------------------------------------------------------------------------
 
@@ -169,18 +200,58 @@ class ImapPoller:
             _close(client)
 
     def run_forever(self) -> None:
-        """Sweep, IDLE, sweep … until ``stop()``; reconnects with backoff 1, 2, 4 … 60 s."""
+        """Sweep, IDLE, sweep … until ``stop()``; reconnects with backoff 1, 2, 4 … 60 s.
+
+        With a lease, it first waits (checking every ``renew_every``) until it holds it.
+        """
         backoff = self.backoff_start
-        while not self._stop.is_set():
-            self._healthy = False
-            failure = self._attempt_session()
-            if self._stop.is_set():
-                break
-            delay = self.backoff_start if self._healthy else backoff
-            log.warning("IMAP %s: %s; reconnecting in %.0f s", self.mailbox_id, failure, delay)
-            self._stop.wait(delay)
-            backoff = min(delay * 2, self.backoff_max)
+        try:
+            while not self._stop.is_set():
+                if not self._wait_for_lease():
+                    break
+                self._healthy = False
+                failure = self._attempt_session()
+                if self._stop.is_set():
+                    break
+                delay = self.backoff_start if self._healthy else backoff
+                log.warning("IMAP %s: %s; reconnecting in %.0f s", self.mailbox_id, failure, delay)
+                self._stop.wait(delay)
+                backoff = min(delay * 2, self.backoff_max)
+        finally:
+            if self._lease is not None:
+                self._lease.release()
         log.info("IMAP %s: poller stopped", self.mailbox_id)
+
+    # -- the lease ------------------------------------------------------------------------
+
+    def _wait_for_lease(self) -> bool:
+        """Until this poller holds the lease (True) or is stopped (False)."""
+        if self._lease is None:
+            return True
+        announced = False
+        while not self._lease.hold():
+            if not announced:
+                log.info("IMAP %s: another instance polls it; standing by", self.mailbox_id)
+                announced = True
+            if self._stop.wait(self._lease.renew_every):
+                return False
+        self._renewed_at = time.monotonic()
+        return True
+
+    def _keep_lease(self, *, succeeded: bool = False, force: bool = False) -> None:
+        """Renew when due (always when ``force`` or recording a good sweep).
+
+        Raises:
+            LeaseLost: another instance holds it now, or the database cannot tell.
+        """
+        if self._lease is None:
+            return
+        due = time.monotonic() - self._renewed_at >= self._lease.renew_every
+        if not (force or succeeded or due):
+            return
+        if not self._lease.hold(succeeded=succeeded):
+            raise LeaseLost("lease lost to another instance (or the database is unreachable)")
+        self._renewed_at = time.monotonic()
 
     # -- sessions -------------------------------------------------------------------------
 
@@ -191,6 +262,8 @@ class ImapPoller:
         except ImapSetupError as exc:
             log.error("IMAP %s: %s", self.mailbox_id, exc)
             return "mailbox not usable as configured"
+        except LeaseLost as exc:
+            return str(exc)
         except CONNECTION_ERRORS as exc:
             return f"connection failed ({type(exc).__name__}: {exc})"
         except Exception:
@@ -206,7 +279,9 @@ class ImapPoller:
             self._healthy = True  # a good session: the next failure retries after backoff_start
             idle = client.has_capability("IDLE")
             log.info("IMAP %s: connected (%s)", self.mailbox_id, "IDLE" if idle else "polling")
-            wait = min(self.settings.idle_seconds, self.settings.sweep_seconds)
+            wait: float = min(self.settings.idle_seconds, self.settings.sweep_seconds)
+            if self._lease is not None:
+                wait = min(wait, self._lease.renew_every)  # each sweep renews the lease
             while not self._stop.is_set():
                 if idle:
                     self._idle(client, wait)
@@ -307,6 +382,7 @@ class ImapPoller:
         ``NOT DELETED`` skips messages someone deleted and ones we copied but could not
         expunge yet (COPY fallback interrupted).
         """
+        self._keep_lease(force=True)
         criteria: list[bytes] = [b"NOT", b"DELETED"]
         if selected.processed is None:
             criteria += [b"NOT", b"KEYWORD", DONE_KEYWORD]
@@ -314,8 +390,10 @@ class ImapPoller:
         for uid in sorted(int(u) for u in client.search(criteria)):
             if self._stop.is_set():
                 break
+            self._keep_lease()
             delivered += self._process(client, selected, uid)
         self.last_success_at = dt.datetime.now(dt.UTC)
+        self._keep_lease(succeeded=True)
         return delivered
 
     def _process(self, client: IMAPClient, selected: _Selected, uid: int) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Database
 from hermes_groupware.errors import ConfigError
+from hermes_groupware.services.leases import IMAP_PREFIX, DatabaseLease
 from mail_gateway.compose import check_templates
 from mail_gateway.errors import TemporaryFailure
 from mail_gateway.imap_poller import ImapPoller, ImapSettings
@@ -69,21 +70,22 @@ class MailService:
             started.append(f"{'lmtp' if smtp.lmtp else 'smtp'}://{smtp.host}:{smtp.port}")
         imap = self.settings.imap_in
         if imap.enabled and "imap" in roles:
-            self.poller = ImapPoller(
-                ImapSettings(
-                    host=imap.host,
-                    port=imap.port,
-                    security=imap.security,
-                    username=imap.username,
-                    password=imap.password or "",
-                    folder=imap.folder,
-                    processed_folder=imap.processed_folder,
-                    idle_seconds=imap.idle_seconds,
-                    sweep_seconds=imap.sweep_seconds,
-                    max_message_bytes=self.settings.mail.max_message_bytes,
-                ),
-                self.intake.receive,
+            poller_settings = ImapSettings(
+                host=imap.host,
+                port=imap.port,
+                security=imap.security,
+                username=imap.username,
+                password=imap.password or "",
+                folder=imap.folder,
+                processed_folder=imap.processed_folder,
+                idle_seconds=imap.idle_seconds,
+                sweep_seconds=imap.sweep_seconds,
+                max_message_bytes=self.settings.mail.max_message_bytes,
             )
+            lease = DatabaseLease(
+                self.db, IMAP_PREFIX + poller_settings.mailbox_id, imap.lease_seconds
+            )
+            self.poller = ImapPoller(poller_settings, self.intake.receive, lease=lease)
             self._spawn("imap", self.poller.run_forever)
             started.append(f"imap://{imap.username}@{imap.host}:{imap.port}/{imap.folder}")
         if "worker" in roles:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,6 @@ from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from hermes_groupware.bootstrap import database_from_settings
 from hermes_groupware.config import SERVER_ROLES, Settings
 from hermes_groupware.errors import ConfigError
-from hermes_groupware.http import metrics
 from hermes_groupware.http.app import create_app
 from mail_gateway.service import MailService
 
@@ -93,7 +92,6 @@ class RunningRoles:
         self._mail: MailService | None = None
         self._reports: ReportService | None = None
         self._threads = threads
-        self._unwatch: Callable[[], None] | None = None
 
     def start(self) -> None:
         """Start each planned role; the HTTP listener first, so a port clash fails early."""
@@ -113,8 +111,6 @@ class RunningRoles:
         if mail_roles:
             self._mail = MailService(settings, background)
             self.words += self._mail.start(mail_roles)
-            if self._mail.poller is not None:
-                self._unwatch = metrics.watch_imap(self._mail.poller)
             if "worker" in run:
                 self.words.append("worker")
         if "scheduler" in run:
@@ -132,8 +128,6 @@ class RunningRoles:
             self._reports.stop()
         if self._mail is not None:
             self._mail.stop()
-        if self._unwatch is not None:
-            self._unwatch()
 
     def _start_http(self) -> None:
         settings = self.settings

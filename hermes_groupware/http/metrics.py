@@ -23,7 +23,7 @@ import ipaddress
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -41,7 +41,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Database
 from hermes_groupware.http import request_id
-from hermes_groupware.services import queue_stats
+from hermes_groupware.models.enums import Source
+from hermes_groupware.services import leases, queue_stats
 from hermes_groupware.services.queue_stats import QueueStats
 
 StartResponse = Callable[..., Any]
@@ -185,7 +186,6 @@ class Scrape:
             for collector in (HTTP_REQUESTS, HTTP_LATENCY, CALDAV_SYNCS):
                 self.registry.register(collector)
             ProcessCollector(registry=self.registry)
-            self.registry.register(_PollerCollector())
         self.registry.register(DatabaseCollector(database))
 
     def respond(self, environ: dict[str, Any]) -> Response:
@@ -241,49 +241,6 @@ class ScrapeAccess:
         return any(address in network for network in self.networks)
 
 
-class Poller(Protocol):
-    """What the metrics read of an IMAP poller (``mail_gateway.imap_poller.ImapPoller``)."""
-
-    @property
-    def mailbox_id(self) -> str:
-        """``user@host:port/folder``."""
-
-    @property
-    def last_success_at(self) -> dt.datetime | None:
-        """The end of the last sweep without connection trouble."""
-
-
-_POLLERS: dict[str, Poller] = {}
-
-
-def watch_imap(poller: Poller) -> Callable[[], None]:
-    """Report the IMAP poller of this process (``serve`` with the imap and http roles) as
-    ``hermes_imap_last_success_timestamp_seconds``; returns the call that stops it."""
-    _POLLERS[poller.mailbox_id] = poller
-
-    def unwatch() -> None:
-        _POLLERS.pop(poller.mailbox_id, None)
-
-    return unwatch
-
-
-class _PollerCollector(Collector):
-    """The pollers of this process: the end of each one's last sweep without trouble."""
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "hermes_imap_last_success_timestamp_seconds",
-            "End of the IMAP poller's last sweep without connection trouble, per mailbox "
-            "(Unix time; only from the process that runs the imap role).",
-            labels=["mailbox"],
-        )
-        for mailbox, poller in sorted(_POLLERS.items()):
-            moment = poller.last_success_at
-            if moment is not None:
-                family.add_metric([mailbox], moment.timestamp())
-        yield family
-
-
 class DatabaseCollector(Collector):
     """Queue and backlog gauges, queried at scrape time so they agree across instances."""
 
@@ -297,6 +254,7 @@ class DatabaseCollector(Collector):
         )
         try:
             stats = queue_stats.read(self.database)
+            polled = self._imap_polls()
         except SQLAlchemyError:
             up.add_metric([], 0)
             yield up
@@ -304,6 +262,24 @@ class DatabaseCollector(Collector):
         up.add_metric([], 1)
         yield up
         yield from _families(stats)
+        yield _imap_family(polled)
+
+    def _imap_polls(self) -> dict[str, dt.datetime]:
+        with self.database.unit_of_work(queue_stats.READER, Source.SYSTEM, read_only=True) as uow:
+            return leases.last_successes(uow.session, leases.IMAP_PREFIX)
+
+
+def _imap_family(polled: dict[str, dt.datetime]) -> GaugeMetricFamily:
+    """Each mailbox's last good sweep, by whichever instance held its lease (from the
+    database, so any instance reports it)."""
+    family = GaugeMetricFamily(
+        "hermes_imap_last_success_timestamp_seconds",
+        "End of the last IMAP sweep without connection trouble, per mailbox (Unix time).",
+        labels=["mailbox"],
+    )
+    for mailbox, moment in sorted(polled.items()):
+        family.add_metric([mailbox], moment.timestamp())
+    return family
 
 
 def _families(stats: QueueStats) -> Iterator[GaugeMetricFamily]:

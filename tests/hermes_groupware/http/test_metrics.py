@@ -21,7 +21,7 @@ from hermes_groupware import demo
 from hermes_groupware.config import MetricsSettings
 from hermes_groupware.db.session import Actor, Database
 from hermes_groupware.filestore import FileStore
-from hermes_groupware.http.metrics import HTTP_REQUESTS, ScrapeAccess, instrumented, watch_imap
+from hermes_groupware.http.metrics import HTTP_REQUESTS, ScrapeAccess, instrumented
 from hermes_groupware.models import InboundMessage, OutboundMessage, ReportRun, ReportSchedule
 from hermes_groupware.models.enums import (
     InboundStatus,
@@ -30,8 +30,8 @@ from hermes_groupware.models.enums import (
     ReportRunStatus,
     Source,
 )
+from hermes_groupware.services import leases
 from hermes_groupware.services.lookups import employee_by_login
-from mail_gateway.imap_poller import ImapPoller, ImapSettings
 from tests.conftest import DatabaseFactory, migrated
 from tests.hermes_groupware.http.conftest import Running, ServeApp, settings_for
 from tests.ports import free_port
@@ -125,7 +125,10 @@ def test_database_gauges_are_read_at_scrape_time(
                 ]
             )
             schedule = ReportSchedule(
-                name="Zaległe", reports="overdue", cron="0 8 * * *", owner_id=owner.id,
+                name="Zaległe",
+                reports="overdue",
+                cron="0 8 * * *",
+                owner_id=owner.id,
                 next_fire_at=now + dt.timedelta(hours=1),
             )
             uow.session.add(schedule)
@@ -169,7 +172,10 @@ def test_a_due_schedule_without_a_run_yet_counts_as_lag(
         owner = employee_by_login(uow.session, "admin", field="owner")
         uow.session.add(
             ReportSchedule(
-                name="Lejek", reports="pipeline", cron="0 8 * * *", owner_id=owner.id,
+                name="Lejek",
+                reports="pipeline",
+                cron="0 8 * * *",
+                owner_id=owner.id,
                 next_fire_at=now - dt.timedelta(minutes=2),
             )
         )
@@ -253,9 +259,7 @@ def test_database_down_shows_as_a_gauge_not_an_error(tmp_path: Path, serve_app: 
     assert ("hermes_outbox_queued_messages", (("channel", "email"),)) not in samples
 
 
-@pytest.mark.parametrize(
-    "header", ["HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED"]
-)
+@pytest.mark.parametrize("header", ["HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED"])
 def test_proxy_headers_take_away_the_address_allowance(header: str) -> None:
     """As gunicorn hands them over: the loopback peer is the proxy, not the client."""
     access = ScrapeAccess(MetricsSettings().allow, None)
@@ -339,22 +343,22 @@ def test_a_streamed_body_is_counted_when_the_server_closes_it() -> None:
     assert counted() == before + 1
 
 
-def test_the_imap_poller_of_this_process_reports_its_last_good_sweep(
+def test_any_instance_reports_the_last_good_imap_sweep_from_the_lease(
     database: Database, tmp_path: Path, serve_app: ServeApp
 ) -> None:
-    poller = ImapPoller(ImapSettings(host="imap.firma.pl", username="hermes"), lambda *_: None)
+    """The poller records good sweeps in its lease, so a scrape of an instance that does not
+    poll (here: one that only serves HTTP) still shows them."""
     name = "hermes_imap_last_success_timestamp_seconds"
+    mailbox = "hermes@imap.firma.pl:993/INBOX"
     swept = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
     with serve_app(settings_for(_url(database), tmp_path)) as server:
-        unwatch = watch_imap(poller)  # what `serve` does when it runs the imap role
-        try:
-            never = scrape(server)
-            poller.last_success_at = swept  # as the end of a sweep does
-            after = scrape(server)
-        finally:
-            unwatch()
-        stopped = scrape(server)
-    mailbox = "hermes@imap.firma.pl:993/INBOX"
+        never = scrape(server)
+        with database.unit_of_work(Actor.system("test"), Source.SYSTEM) as uow:
+            lease = leases.IMAP_PREFIX + mailbox
+            assert leases.hold(uow.session, lease, "host:1:a", now=swept, seconds=60)
+            assert leases.hold(
+                uow.session, lease, "host:1:a", now=swept, seconds=60, succeeded=True
+            )
+        after = scrape(server)
     assert (name, (("mailbox", mailbox),)) not in never  # no good sweep yet: no sample
     assert value(after, name, mailbox=mailbox) == swept.timestamp()
-    assert (name, (("mailbox", mailbox),)) not in stopped
