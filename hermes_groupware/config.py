@@ -217,6 +217,14 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """Web console sessions: absolute lifetime and idle timeout."""
+
+    session_hours: int = 12
+    idle_minutes: int = 60
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     """Log level and format."""
 
@@ -243,6 +251,7 @@ class Settings:
     sms: SmsSettings = field(default_factory=SmsSettings)
     reports: ReportsSettings = field(default_factory=ReportsSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     base_dir: Path = field(default_factory=Path.cwd)
 
@@ -416,6 +425,9 @@ def _validate(settings: Settings, values: dict[str, dict[str, tuple[Any, str]]],
             source("caldav", "delete_policy"),
             "expected cancel, delete or refuse",
         )
+    for key in ("session_hours", "idle_minutes"):
+        if getattr(settings.console, key) < 1:
+            raise ConfigError(f"[console] {key}", source("console", key), "expected at least 1")
     _validate_mail(settings, source)
     _validate_operations(settings, source)
     _validate_rules(settings, source)

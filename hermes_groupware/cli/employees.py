@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import secrets
 import sys
 
 from hermes_groupware.cli.context import CommandContext
 from hermes_groupware.cli.output import print_json, print_table
 from hermes_groupware.errors import InvalidInput
 from hermes_groupware.models.enums import Locale
-from hermes_groupware.services import absences, delegation, directory
+from hermes_groupware.services import absences, console_sessions, delegation, directory
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,6 +49,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     password.add_argument("--json", action="store_true")
     password.set_defaults(handler=_set_password)
+
+    console = employee.add_parser(
+        "console-password",
+        help="set the web console password (generated and printed unless --password-stdin); "
+        "ends the employee's console sessions",
+    )
+    console.add_argument("login")
+    console.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    console.set_defaults(handler=_console_password)
 
     handover = employee.add_parser(
         "handover", help="move every open task of one employee to another, with history"
@@ -106,6 +118,24 @@ def _list(ctx: CommandContext, args: argparse.Namespace) -> int:
                 for v in views
             ],
         )
+    return 0
+
+
+def _console_password(ctx: CommandContext, args: argparse.Namespace) -> int:
+    typed = args.password_stdin
+    if typed:
+        password = (
+            sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
+        )
+    else:
+        password = secrets.token_urlsafe(12)
+    with ctx.unit_of_work() as uow:
+        console_sessions.set_password(uow, args.login, password)
+    if typed:
+        print(f"console password for {args.login} set")
+    else:
+        print(f"console password for {args.login}: {password}")
+        print("it is shown only now; the employee can change it in the console")
     return 0
 
 

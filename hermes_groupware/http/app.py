@@ -73,6 +73,9 @@ def create_app(settings: Settings) -> WSGIApp:
     from hermes_groupware.http.api.app import create_api  # noqa: PLC0415 - Flask: HTTP role only
 
     api = create_api(settings, runtime.database)  # the JSON API under /api/v1 (issue 9)
+    from hermes_groupware.http.console.app import create_console  # noqa: PLC0415 - as above
+
+    console = create_console(settings, runtime.database)  # the web console under /console/
 
     def direct(environ: dict[str, Any], path: str) -> Written | None:
         """Answers written whole without Radicale: feeds, unsubscribe links, the fast path."""
@@ -90,6 +93,8 @@ def create_app(settings: Settings) -> WSGIApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/api/"):
             return api(environ, start_response)
+        if path == "/console" or path.startswith("/console/"):
+            return console(environ, start_response)
         try:
             answer = direct(environ, path)
         except DATABASE_UNAVAILABLE:

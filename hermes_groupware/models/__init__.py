@@ -3,6 +3,7 @@
 from hermes_groupware.models.api_token import ApiToken
 from hermes_groupware.models.audit import AuditEntry
 from hermes_groupware.models.calendar import CalendarObject, CalendarState, LoginFailure
+from hermes_groupware.models.console import ConsolePassword, ConsoleSession
 from hermes_groupware.models.custom_field import CustomFieldDefinition, CustomFieldValue
 from hermes_groupware.models.customer import ContactPerson, Customer, CustomerDomain
 from hermes_groupware.models.employee import AppPassword, Employee, Group, group_members
@@ -49,6 +50,8 @@ __all__ = [
     "CalendarState",
     "ChangeContext",
     "ChangeJournal",
+    "ConsolePassword",
+    "ConsoleSession",
     "ContactPerson",
     "CustomFieldDefinition",
     "CustomFieldValue",

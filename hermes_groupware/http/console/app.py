@@ -1,0 +1,84 @@
+"""The console's Flask application, mounted by :mod:`hermes_groupware.http.app` at ``/console/``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, Response, g, redirect, render_template, url_for
+from werkzeug.exceptions import HTTPException
+
+from hermes_groupware.config import Settings
+from hermes_groupware.db.session import Database
+from hermes_groupware.errors import Conflict, HermesError, InvalidInput, NotFound, PermissionDenied
+from hermes_groupware.http.console import admin_feeds, admin_mail, admin_schedules, auth, employee
+from hermes_groupware.http.console.i18n import browser_locale, t
+
+PREFIX = "/console"
+#: Only our own script and styles; no framing (clickjacking), no plugins, forms post here only
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+_STATUS = {InvalidInput: 400, PermissionDenied: 403, NotFound: 404, Conflict: 409}
+
+
+def create_console(settings: Settings, database: Database) -> Flask:
+    """The WSGI application serving ``/console/``."""
+    app = Flask(__name__, static_url_path=f"{PREFIX}/static")
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # forms only; no uploads
+    console = auth.Context(settings=settings, database=database)
+    blueprint = Blueprint("console", __name__, url_prefix=PREFIX)
+    blueprint.add_url_rule("/", "home", _home)
+    for module in (auth, employee, admin_feeds, admin_schedules, admin_mail):
+        module.register(blueprint)
+    app.register_blueprint(blueprint)
+    app.jinja_env.globals.update(t=t, csrf_token=auth.csrf_token, local_time=local_time)
+
+    @app.before_request
+    def start() -> None:
+        g.console = console
+        g.locale = browser_locale()
+        auth.load_user()
+        if g.user is not None:
+            g.locale = g.user.locale if g.user.locale in ("pl", "en") else "pl"
+
+    app.register_error_handler(HermesError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.after_request(_secure)
+    return app
+
+
+def _home() -> Any:
+    return redirect(url_for("console.connect"))
+
+
+def local_time(moment: dt.datetime | None) -> str:
+    """A time in the employee's zone (Warsaw before login), to the minute."""
+    if moment is None:
+        return "—"
+    zone = g.user.time_zone if g.get("user") is not None else "Europe/Warsaw"
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _domain_error(error: HermesError) -> tuple[str, int]:
+    status = next((code for cls, code in _STATUS.items() if isinstance(error, cls)), 400)
+    field = getattr(error, "field", None)
+    return render_template("error.html", status=status, message=error.message, field=field), status
+
+
+def _http_error(error: HTTPException) -> tuple[str, int]:
+    status = error.code or 500
+    return render_template(
+        "error.html", status=status, message=error.description, field=None
+    ), status
+
+
+def _secure(response: Response) -> Response:
+    response.headers.update(_SECURITY_HEADERS)
+    return response
