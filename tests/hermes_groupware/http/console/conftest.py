@@ -4,7 +4,9 @@ browser-like HTTP client (cookies, CSRF token read from the page like a browser 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -18,9 +20,11 @@ from hermes_groupware import demo
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database, UnitOfWork
 from hermes_groupware.filestore import FileStore
-from hermes_groupware.models import LoginFailure
-from hermes_groupware.models.enums import Source
-from hermes_groupware.services import console_sessions
+from hermes_groupware.models import InboundMessage, LoginFailure
+from hermes_groupware.models.enums import InboundStatus, MailChannel, Source
+from hermes_groupware.services import console_sessions, mailbox
+from hermes_groupware.services.lookups import employee_by_login, register_by_code
+from hermes_groupware.services.tasks import TaskChanges, create_task
 from tests.conftest import DatabaseFactory, migrated
 from tests.hermes_groupware.http.api.conftest import serving
 
@@ -49,6 +53,41 @@ class ConsoleServer:
     def uow(self) -> AbstractContextManager[UnitOfWork]:
         """A unit of work on the server's database (setup and checks)."""
         return self.database.unit_of_work(Actor.system("test"), Source.CLI)
+
+    def task(self, subject: str, register: str = "REK", login: str = "mzielinska") -> str:
+        """A new task due in two days; returns its number."""
+        with self.uow() as uow:
+            task = create_task(
+                uow,
+                register_id=register_by_code(uow.session, register).id,
+                subject=subject,
+                responsible_id=employee_by_login(uow.session, login).id,
+                changes=TaskChanges(due=uow.now() + dt.timedelta(days=2)),
+            )
+            return task.number
+
+    def quarantined(self, subject: str, body: str) -> int:
+        """A message held in the quarantine, as the gateway leaves one."""
+        raw = (
+            f"From: klient@example.com\r\nTo: biuro@firma.pl\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{uuid.uuid4()}@example.com>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            f"{body}\r\n"
+        ).encode()
+        with self.uow() as uow:
+            stored = mailbox.store_raw(
+                uow, raw, channel=MailChannel.SMTP, envelope_from="klient@example.com",
+                recipients=["biuro@firma.pl"],
+            )  # fmt: skip
+            row = uow.session.get_one(InboundMessage, stored.id)
+            row.status, row.subject, row.sender_address = (
+                InboundStatus.QUARANTINED,
+                subject,
+                "klient@example.com",
+            )
+            row.reason = f"no task found for {subject}"
+            row.trail = [f"subject {subject!r} names no task", "quarantined"]
+            return stored.id
 
     def clear_login_failures(self) -> None:
         """Forget failed logins (the address counter is shared by every test)."""

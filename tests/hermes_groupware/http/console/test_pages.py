@@ -1,0 +1,180 @@
+"""The console's pages over real HTTP: what employees and administrators do there, and that
+hostile values from tasks, mail and forms are shown as text, never as markup."""
+
+from __future__ import annotations
+
+import plistlib
+import re
+
+import requests
+from sqlalchemy import select
+
+from hermes_groupware.db.session import Actor
+from hermes_groupware.models import Feed, InboundMessage, TaskItem
+from hermes_groupware.models.enums import InboundStatus, Source
+from hermes_groupware.services import directory
+from tests.hermes_groupware.http.console.conftest import ConsoleServer
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
+
+
+def _no_markup(html: str) -> None:
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
+    assert ESCAPED in html
+
+
+def test_app_password_create_use_revoke(console_server: ConsoleServer) -> None:
+    client = console_server.client("jkowalski")
+    page = client.post("/app-passwords", {"label": XSS})
+    assert page.status_code == 200
+    _no_markup(page.text)
+    password = re.search(r'id="new-password" value="([^"]+)"', page.text)
+    assert password is not None
+    with console_server.database.unit_of_work(Actor.system("t"), Source.CLI) as uow:
+        assert directory.check_app_password(uow, "jkowalski", password[1]) is not None
+    listing = client.get("/connect")
+    _no_markup(listing.text)
+    assert password[1] not in listing.text  # shown once
+    revoke = re.search(r'action="(/console/app-passwords/(\d+)/revoke)"', listing.text)
+    assert revoke is not None
+    assert client.post(f"/app-passwords/{revoke[2]}/revoke").status_code == 302
+    with console_server.database.unit_of_work(Actor.system("t"), Source.CLI) as uow:
+        assert directory.check_app_password(uow, "jkowalski", password[1]) is None
+    other = console_server.client("ebrown")  # someone else's id is not found
+    assert other.post(f"/app-passwords/{revoke[2]}/revoke").status_code == 404
+
+
+def test_apple_profile(console_server: ConsoleServer) -> None:
+    client = console_server.client("jkowalski")
+    response = client.post("/apple-profile", {"label": "iPhone Jana"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/x-apple-aspen-config"
+    assert "attachment" in response.headers["Content-Disposition"]
+    profile = plistlib.loads(response.content)
+    assert profile["PayloadType"] == "Configuration"
+    (account,) = profile["PayloadContent"]
+    assert account["PayloadType"] == "com.apple.caldav.account"
+    assert account["CalDAVHostName"] == "127.0.0.1"
+    assert account["CalDAVPort"] == int(console_server.base.rsplit(":", 1)[1])
+    assert account["CalDAVUseSSL"] is False
+    assert account["CalDAVUsername"] == "jkowalski"
+    assert account["PayloadUUID"] != profile["PayloadUUID"]
+    with console_server.database.unit_of_work(Actor.system("t"), Source.CLI) as uow:
+        actor = directory.check_app_password(uow, "jkowalski", account["CalDAVPassword"])
+    assert actor is not None
+    assert "iPhone Jana" in client.get("/connect").text
+
+
+def test_feed_preview_create_and_my_feeds(console_server: ConsoleServer) -> None:
+    number = console_server.task(XSS)
+    admin = console_server.client("admin")
+    form = {"name": f"Reklamacje {XSS}", "owner": "jkowalski", "registers": "rek",
+            "profile": "event-due", "redaction": "full"}  # fmt: skip
+    preview = admin.post("/admin/feeds/new", {**form, "action": "preview"})
+    assert preview.status_code == 200
+    _no_markup(preview.text)
+    assert number in preview.text
+    with console_server.uow() as uow:  # the trial feed was rolled back
+        assert not [n for n in uow.session.scalars(select(Feed.name)) if "Reklamacje" in n]
+    created = admin.post("/admin/feeds/new", {**form, "action": "create"})
+    assert created.status_code == 302
+    detail = admin.get(created.headers["Location"].removeprefix("/console"))
+    _no_markup(detail.text)
+    https = re.search(r'value="([^"]+)" class="link-https"', detail.text)
+    assert https is not None
+    link = https[1]
+    assert link.startswith("http://127.0.0.1:5232/feeds/")  # [feeds] public_url
+    feed = requests.get(console_server.base + link.split("5232", 1)[1], timeout=30)
+    assert feed.status_code == 200
+    assert number in feed.text
+    mine = console_server.client("jkowalski").get("/feeds")
+    assert link in mine.text
+    assert "webcal://127.0.0.1:5232/feeds/" in mine.text
+    assert "calendar.google.com/calendar/r?cid=webcal%3A%2F%2F" in mine.text
+    _no_markup(mine.text)
+    assert "Reklamacje" not in console_server.client("ebrown").get("/feeds").text
+    feed_id = created.headers["Location"].rsplit("/", 1)[1]
+    assert admin.post(f"/admin/feeds/{feed_id}/revoke").status_code == 302
+    gone = requests.get(console_server.base + link.split("5232", 1)[1], timeout=30)
+    assert gone.status_code == 404
+
+
+def test_feed_form_errors_name_the_field(console_server: ConsoleServer) -> None:
+    admin = console_server.client("admin")
+    for form, field in (
+        ({"name": "", "registers": "REK"}, "name"),
+        ({"name": "x", "registers": "REK", "profile": "nonsense"}, "profile"),
+        ({"name": "x", "registers": "REK", "days_back": "many"}, "days_back"),
+        ({"name": "x", "registers": "NOPE"}, "register"),
+    ):
+        response = admin.post("/admin/feeds/new", {**form, "action": "create"})
+        assert response.status_code == 400, form
+        assert field in response.text
+
+
+def test_schedule_monday_report_and_run_now(console_server: ConsoleServer) -> None:
+    admin = console_server.client("admin")
+    created = admin.post("/admin/schedules/new", {
+        "name": "Poniedziałkowy raport", "reports": "overdue", "day": "MON", "time": "08:00",
+        "recipients": "jkowalski", "formats": ["html", "xlsx"],
+    })  # fmt: skip
+    assert created.status_code == 302, created.text
+    path = created.headers["Location"].removeprefix("/console")
+    page = admin.get(path)
+    assert "0 8 * * MON" in page.text
+    upcoming = re.search(r'id="upcoming">([^<]+)<', page.text)
+    assert upcoming is not None
+    assert upcoming[1].count("08:00") == 5
+    assert admin.post(f"{path}/run-now").status_code == 302
+    assert "queued" in admin.get(path).text
+    assert "Poniedziałkowy raport" in admin.get("/admin/schedules").text
+    form = {"name": "x", "reports": "overdue", "time": "25:00", "recipients": "jkowalski"}
+    bad = admin.post("/admin/schedules/new", form)
+    assert bad.status_code == 400
+    assert "time" in bad.text
+
+
+def test_quarantine_release_to_a_task(console_server: ConsoleServer) -> None:
+    number = console_server.task("Reklamacja dostawy")
+    held = console_server.quarantined(XSS, f"Treść {XSS}")
+    admin = console_server.client("admin")
+    listing = admin.get("/admin/quarantine")
+    _no_markup(listing.text)
+    detail = admin.get(f"/admin/quarantine/{held}")
+    _no_markup(detail.text)
+    raw = admin.get(f"/admin/quarantine/{held}/raw")
+    assert raw.headers["Content-Type"] == "message/rfc822"
+    assert "attachment" in raw.headers["Content-Disposition"]
+    missing = admin.post(f"/admin/quarantine/{held}/release", {"task": "REK/1999/9999"})
+    assert missing.status_code == 404
+    released = admin.post(f"/admin/quarantine/{held}/release", {"task": number})
+    assert released.status_code == 302
+    with console_server.uow() as uow:
+        row = uow.session.get_one(InboundMessage, held)
+        assert row.status is InboundStatus.POSTED
+        assert row.task_id is not None
+        notes = uow.session.scalars(select(TaskItem.body).where(TaskItem.task_id == row.task_id))
+        assert any("Treść" in (body or "") for body in notes)
+        assert any("by admin" in str(step) for step in row.trail)
+    again = admin.post(f"/admin/quarantine/{held}/release", {"task": number})
+    assert again.status_code == 409
+
+
+def test_quarantine_delete_and_outbox(console_server: ConsoleServer) -> None:
+    spam = console_server.quarantined("Tanie leki", "spam")
+    admin = console_server.client("admin")
+    assert admin.post(f"/admin/quarantine/{spam}/delete").status_code == 302
+    assert admin.get(f"/admin/quarantine/{spam}").status_code == 404
+    assert admin.get("/admin/outbox").status_code == 200
+    assert admin.get("/admin/outbox?status=dead").status_code == 200
+    assert admin.get("/admin/outbox?status=bogus").status_code == 400
+
+
+def test_security_headers(console_server: ConsoleServer) -> None:
+    page = console_server.client().get("/login")
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Cache-Control"] == "no-store"
