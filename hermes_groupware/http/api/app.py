@@ -23,6 +23,7 @@ from hermes_groupware.http.api import (
     mail,
     me,
     openapi,
+    rules,
     schedules,
     tasks,
     views,
@@ -42,7 +43,7 @@ _SECURITY_HEADERS = {
 def build_api() -> Api:
     """Every operation, in the order the OpenAPI document lists them."""
     api = Api()
-    for module in (tasks, me, credentials, directory, feeds, views, schedules, mail):
+    for module in (tasks, me, credentials, directory, feeds, views, schedules, rules, mail):
         module.register(api)
     return api
 

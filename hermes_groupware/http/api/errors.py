@@ -7,6 +7,8 @@ sends may produce a 500 (those are bugs, logged with their traceback).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from flask import Flask, Response
 from pydantic import BaseModel, ValidationError
@@ -76,6 +78,18 @@ def error_response(
     response = Response(body.model_dump_json(), status=status, mimetype="application/json")
     response.headers.update(headers or {})
     return response
+
+
+@contextmanager
+def fields_renamed(names: Mapping[str, str]) -> Iterator[None]:
+    """Services name some fields as the CLI options (``to``); the API names its own fields."""
+    try:
+        yield
+    except InvalidInput as exc:
+        if exc.field not in names:
+            raise
+        detail = exc.message.removeprefix(f"{exc.field}: ")
+        raise InvalidInput(names[exc.field], detail) from exc
 
 
 def install(app: Flask) -> None:

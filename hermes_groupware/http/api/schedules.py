@@ -9,13 +9,12 @@ employee schedules reports to themselves, administrators to anyone.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hermes_groupware.errors import InvalidInput
+from hermes_groupware.http.api.errors import fields_renamed
 from hermes_groupware.http.api.fields import JsonObject, Text
 from hermes_groupware.http.api.paging import Page
 from hermes_groupware.http.api.registry import ID_PARAM, Api, Call, Operation
@@ -86,6 +85,7 @@ Formats = Annotated[list[ReportFormat], Field(max_length=4)]
 Params = Annotated[JsonObject, Field(description="by report: {\"pipeline\": {\"months\": 3}}")]
 Grace = Annotated[int, Field(ge=0, le=MAX_GRACE_MINUTES)]
 Login = Annotated[Text, Field(min_length=1, max_length=64)]
+_FIELDS = {"to": "recipients"}
 
 
 class ScheduleCreate(BaseModel):
@@ -161,7 +161,7 @@ def list_schedules(call: Call) -> ScheduleList:
 def create_schedule(call: Call) -> ScheduleOut:
     """Its first fire time is planned from now."""
     spec = ScheduleSpec(**call.body_as(ScheduleCreate).model_dump())
-    with call.uow(write=True) as uow, _api_fields():
+    with call.uow(write=True) as uow, fields_renamed(_FIELDS):
         return ScheduleOut.model_validate(report_schedule_admin.create_schedule(uow, spec))
 
 
@@ -173,7 +173,7 @@ def update_schedule(call: Call, schedule_id: int) -> ScheduleOut:
         raise InvalidInput(nulls[0], "leave it out to keep it; null is no value")
     default_grace = "grace_minutes" in given and given["grace_minutes"] is None
     spec = ScheduleSpec(**given, default_grace=default_grace)
-    with call.uow(write=True) as uow, _api_fields():
+    with call.uow(write=True) as uow, fields_renamed(_FIELDS):
         view = report_schedule_admin.update_schedule(uow, schedule_id, spec)
         return ScheduleOut.model_validate(view)
 
@@ -182,17 +182,6 @@ def delete_schedule(call: Call, schedule_id: int) -> None:
     """404 for a schedule one may not manage."""
     with call.uow(write=True) as uow:
         report_schedule_admin.delete_schedule(uow, schedule_id)
-
-
-@contextmanager
-def _api_fields() -> Iterator[None]:
-    """The service names recipients ``to``, as the CLI option; here the field is ``recipients``."""
-    try:
-        yield
-    except InvalidInput as exc:
-        if exc.field != "to":
-            raise
-        raise InvalidInput("recipients", str(exc).removeprefix("to: ")) from exc
 
 
 def get_schedule(call: Call, schedule_id: int) -> ScheduleOut:
