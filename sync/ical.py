@@ -639,11 +639,11 @@ def read_client(text: str, component_name: str) -> ClientFields:
     if component_name == "VTODO":
         due, due_is_date = _when(component, "DUE")
         if due is None and start is not None and "DURATION" in component:
-            due, due_is_date = start + component.decoded("DURATION"), start_is_date
+            due, due_is_date = start + _duration(component), start_is_date
     else:
         due, due_is_date = _when(component, "DTEND")
         if due is None and start is not None and "DURATION" in component:
-            due, due_is_date = start + component.decoded("DURATION"), start_is_date
+            due, due_is_date = start + _duration(component), start_is_date
         if due_is_date and due is not None:
             due -= dt.timedelta(days=1)  # exclusive end of an all-day event
     completed = _when(component, "COMPLETED")[0]
@@ -681,6 +681,27 @@ def _when(component: Component, name: str) -> tuple[dt.datetime | None, bool]:
     raise InvalidCalendarData(f"{name}: not a date")
 
 
+def _duration(component: Component) -> dt.timedelta:
+    try:
+        value = component.decoded("DURATION")
+    except (ValueError, KeyError) as exc:
+        raise InvalidCalendarData(f"DURATION: {exc}") from exc
+    if not isinstance(value, dt.timedelta):
+        raise InvalidCalendarData("DURATION: not one duration")
+    return value
+
+
+def _integer(component: Component, name: str) -> int | None:
+    """An INTEGER property; a client's junk or a repeated one is refused, not a crash."""
+    value = component.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidCalendarData(f"{name}: not one integer") from exc
+
+
 def _text(component: Component, name: str) -> str | None:
     value = component.get(name)
     return None if value is None else str(value)
@@ -689,8 +710,8 @@ def _text(component: Component, name: str) -> str | None:
 def _client_status(component: Component, completed: dt.datetime | None) -> str | None:
     """All three completion styles: STATUS:COMPLETED, PERCENT-COMPLETE:100, COMPLETED alone."""
     status = str(component.get("STATUS", "")).upper()
-    percent = component.get("PERCENT-COMPLETE")
-    if status == "COMPLETED" or (percent is not None and int(percent) >= 100) or completed:
+    percent = _integer(component, "PERCENT-COMPLETE")
+    if status == "COMPLETED" or (percent is not None and percent >= 100) or completed:
         return "done"
     if status == "CANCELLED":
         return "cancelled"
@@ -702,10 +723,8 @@ def _client_status(component: Component, completed: dt.datetime | None) -> str |
 
 
 def _client_priority(component: Component) -> str | None:
-    if "PRIORITY" not in component:
-        return None
-    value = int(component.get("PRIORITY"))
-    if value == 0:  # RFC 5545: undefined; leave the task's priority alone
+    value = _integer(component, "PRIORITY")
+    if value is None or value == 0:  # RFC 5545: 0 is undefined; leave the priority alone
         return None
     if 1 <= value <= 4:
         return "high"
