@@ -3,6 +3,10 @@
 Never a 401 (Google and Outlook.com cannot send credentials): the token is the credential.
 Unknown, revoked and expired links all answer the same 404. ``If-None-Match`` and
 ``If-Modified-Since`` are answered from the change journal without rendering.
+
+Two rate limits answer 429 with ``Retry-After``: per client address, in this process and
+before the database is asked (a scan for links costs nothing but the refusal), and per link,
+counted in the database so that every instance agrees (``feed_access.resolve``).
 """
 
 from __future__ import annotations
@@ -37,8 +41,9 @@ def handles(path: str) -> bool:
 def respond(runtime: Runtime, environ: dict[str, Any]) -> Response:
     """The whole feed response for one request."""
     method = environ.get("REQUEST_METHOD", "GET")
-    if method not in ("GET", "HEAD"):
-        return "405 Method Not Allowed", [("Allow", "GET, HEAD")], b""
+    refusal = _refusal(runtime, method, environ.get("REMOTE_ADDR", ""))
+    if refusal is not None:
+        return refusal
     match = _PATH.match(environ.get("PATH_INFO", ""))
     if match is None:
         return _not_found()
@@ -50,7 +55,7 @@ def respond(runtime: Runtime, environ: dict[str, Any]) -> Response:
         if fetch is None:
             return _not_found()
         if fetch.retry_after is not None:
-            return "429 Too Many Requests", [("Retry-After", str(fetch.retry_after))], b""
+            return _too_many(fetch.retry_after)
         feed_access.record_fetch(uow, fetch.feed_id, environ.get("HTTP_USER_AGENT"))
         tag, changed = feed_access.fingerprint(uow, fetch.feed_id)
         feed = uow.session.get_one(Feed, fetch.feed_id)
@@ -155,3 +160,15 @@ def _not_modified(environ: dict[str, Any], tag: str, changed: dt.datetime) -> bo
 
 def _not_found() -> Response:
     return "404 Not Found", [("Content-Type", "text/plain; charset=utf-8")], NOT_FOUND
+
+
+def _refusal(runtime: Runtime, method: str, client: str) -> Response | None:
+    """405 for anything but GET and HEAD, 429 for a client address over its rate."""
+    if method not in ("GET", "HEAD"):
+        return "405 Method Not Allowed", [("Allow", "GET, HEAD")], b""
+    wait = runtime.feed_clients.retry_after(client)
+    return _too_many(wait) if wait else None
+
+
+def _too_many(seconds: int) -> Response:
+    return "429 Too Many Requests", [("Retry-After", str(seconds))], b""

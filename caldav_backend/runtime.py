@@ -6,6 +6,7 @@ nothing per-request lives on them: the write unit of work and the user are conte
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -25,6 +26,7 @@ from hermes_groupware.errors import PermissionDenied
 from hermes_groupware.models import Employee
 from hermes_groupware.models.enums import Source
 from hermes_groupware.services.directory import actor_for
+from hermes_groupware.throttle import Throttle
 from sync import projection
 
 CATCH_UP_SECONDS = 2.0
@@ -65,6 +67,12 @@ class Runtime:
                 self._homes.clear()
             self._homes[login] = (now + HOME_CACHE_SECONDS, collections)
         return collections
+
+    @functools.cached_property
+    def feed_clients(self) -> Throttle:
+        """Feed requests per client address in this process (``[feeds]
+        address_limit_per_minute``)."""
+        return Throttle(self.settings.feeds.address_limit_per_minute)
 
     def __repr__(self) -> str:  # Radicale logs its plugin types; keep settings out of logs
         return "Runtime()"

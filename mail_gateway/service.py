@@ -8,6 +8,7 @@ queue is the database.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -18,6 +19,7 @@ from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Database
 from hermes_groupware.errors import ConfigError
 from hermes_groupware.services.leases import IMAP_PREFIX, DatabaseLease
+from hermes_groupware.throttle import Throttle
 from mail_gateway.compose import check_templates
 from mail_gateway.errors import TemporaryFailure
 from mail_gateway.imap_poller import ImapPoller, ImapSettings
@@ -26,7 +28,7 @@ from mail_gateway.notify import install_default_rules, notify_round
 from mail_gateway.outbox_sender import send_due
 from mail_gateway.reminder_mail import send_reminders
 from mail_gateway.sms import settings_problems
-from mail_gateway.smtp_server import GatewayController, GatewayHandler
+from mail_gateway.smtp_server import GatewayController, GatewayHandler, server_tls_context
 
 log = logging.getLogger(__name__)
 _OUTBOX_BATCH = 50
@@ -59,12 +61,15 @@ class MailService:
         started = []
         smtp = self.settings.smtp_in
         if smtp.enabled and "smtp" in roles:
-            handler = GatewayHandler(self.intake, self.db, lmtp=smtp.lmtp)
+            senders = Throttle(smtp.sender_limit_per_minute)
+            handler = GatewayHandler(self.intake, self.db, lmtp=smtp.lmtp, senders=senders)
             self.controller = GatewayController(
                 handler,
                 host=smtp.host,
                 port=smtp.port,
                 max_bytes=self.settings.mail.max_message_bytes,
+                tls_context=self._tls_context(),
+                require_starttls=smtp.require_starttls,
             )
             self.controller.start()
             started.append(f"{'lmtp' if smtp.lmtp else 'smtp'}://{smtp.host}:{smtp.port}")
@@ -92,6 +97,21 @@ class MailService:
             install_default_rules(self.db, self.settings)
             self._spawn("mail-worker", self._work)
         return started
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """The listener's STARTTLS context, or None without ``[smtp_in] tls_cert``.
+
+        Raises:
+            ConfigError: a certificate or key that cannot be loaded.
+        """
+        smtp = self.settings.smtp_in
+        if not smtp.tls_cert:
+            return None
+        base = self.settings.base_dir
+        try:
+            return server_tls_context(base / smtp.tls_cert, base / smtp.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError("[smtp_in] tls_cert", "configuration", f"cannot load: {exc}") from exc
 
     def stop(self) -> None:
         """Stop accepting, finish the message in hand, join the threads."""

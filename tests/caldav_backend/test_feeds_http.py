@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import http.client
@@ -15,7 +16,7 @@ from hermes_groupware.models.enums import AccessLevel
 from hermes_groupware.services import feeds
 from hermes_groupware.services.feeds import FeedSpec
 from hermes_groupware.services.lookups import register_by_code
-from tests.caldav_backend.conftest import Server
+from tests.caldav_backend.conftest import Server, start_server
 
 
 def _get(
@@ -166,3 +167,27 @@ def test_fetch_time_and_client_are_recorded(dav_server: Server) -> None:
         feed = uow.session.get_one(Feed, feed_id)
         assert feed.last_user_agent == "Microsoft Office/16.0"
         assert feed.last_fetched_at is not None
+
+
+def test_a_client_address_over_its_rate_gets_429_before_any_lookup(dav_server: Server) -> None:
+    """Behind a trusted proxy each client has its own budget, for known and unknown links
+    alike (a scan for links is refused as early as a flood on one link)."""
+    _, token = _feed(dav_server)
+    settings = dataclasses.replace(
+        dav_server.settings,
+        feeds=dataclasses.replace(dav_server.settings.feeds, address_limit_per_minute=3),
+        http=dataclasses.replace(dav_server.settings.http, trusted_proxies=("127.0.0.1",)),
+    )
+    base, server, _thread = start_server(settings)
+    limited = dataclasses.replace(dav_server, url=base, clients=[])
+    scanner = {"X-Forwarded-For": "203.0.113.7"}
+    try:
+        guesses = [_get(limited, "A" * 43, "HEAD", scanner)[0] for _ in range(3)]
+        status, headers, _ = _get(limited, token, "HEAD", scanner)
+        other = _get(limited, token, "HEAD", {"X-Forwarded-For": "198.51.100.1"})[0]
+    finally:
+        server.close()  # type: ignore[attr-defined]
+    assert guesses == [404, 404, 404]
+    assert status == 429
+    assert 1 <= int(headers["retry-after"]) <= 20  # one request back every 20 s
+    assert other == 200
