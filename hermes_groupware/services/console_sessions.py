@@ -97,6 +97,21 @@ def set_password(uow: UnitOfWork, login: str, password: str) -> None:
     uow.session.flush()
 
 
+def change_own_password(uow: UnitOfWork, current: str, new: str) -> None:
+    """An employee's own change: the current password first, so a borrowed session cannot
+    lock the owner out.
+
+    Raises:
+        InvalidInput: the current password is wrong, or the new one breaks the rules.
+    """
+    if uow.actor.employee_id is None:
+        raise PermissionDenied("console passwords belong to employees; act as one")
+    employee = uow.session.get_one(Employee, uow.actor.employee_id)
+    if _check(uow, employee.login, current) is None:
+        raise InvalidInput("current", "wrong current password")
+    set_password(uow, employee.login, new)
+
+
 def log_in(
     uow: UnitOfWork,
     login: str,

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -53,7 +54,7 @@ class Context:
             idle=dt.timedelta(minutes=console.idle_minutes),
         )
 
-    def uow(self, *, write: bool = False) -> Any:
+    def uow(self, *, write: bool = False) -> AbstractContextManager[UnitOfWork]:
         """A unit of work as the logged-in employee (the services check their rights)."""
         return self.database.unit_of_work(user().actor, Source.API, read_only=not write)
 

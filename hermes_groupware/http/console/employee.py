@@ -123,5 +123,5 @@ def password() -> Any:
     if new != request.form.get("repeat", ""):
         return render_template("password.html", mismatch=True), 400
     with context().uow(write=True) as uow:
-        console_sessions.set_password(uow, user().actor.login, new)
+        console_sessions.change_own_password(uow, request.form.get("current", ""), new)
     return redirect(url_for("console.login"))

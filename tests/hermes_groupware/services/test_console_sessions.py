@@ -75,3 +75,14 @@ def test_a_new_password_ends_every_session(uow: UnitOfWork, make: Factory) -> No
     console_sessions.set_password(uow, "jan", PASSWORD + "?")
     assert console_sessions.resume(uow, token, lifetimes=LIFE) is None
     console_sessions.log_out(uow, "unknown")  # nothing to end: no error
+
+
+def test_own_change_needs_the_current_password(uow: UnitOfWork, make: Factory) -> None:
+    jan = make.employee("jan")
+    console_sessions.set_password(uow, "jan", PASSWORD)
+    with pytest.raises(InvalidInput, match="current"):
+        console_sessions.change_own_password(make.as_(jan), "not it at all", PASSWORD + "!")
+    console_sessions.change_own_password(make.as_(jan), PASSWORD, PASSWORD + "!")
+    assert _log_in(uow, "jan", PASSWORD + "!").token is not None
+    with pytest.raises(PermissionDenied):
+        console_sessions.change_own_password(uow, PASSWORD, PASSWORD)  # the system is nobody

@@ -153,7 +153,8 @@ def test_idle_and_expired_sessions_end(console_server: ConsoleServer) -> None:
 @pytest.mark.parametrize("password", ["short", "x" * 300])
 def test_console_password_rules(console_server: ConsoleServer, password: str) -> None:
     client = console_server.client("ebrown")
-    response = client.post("/password", {"password": password, "repeat": password})
+    form = {"current": PASSWORDS["ebrown"], "password": password, "repeat": password}
+    response = client.post("/password", form)
     assert response.status_code == 400
     assert "password" in response.text
 
@@ -162,7 +163,17 @@ def test_changing_the_password_ends_sessions(console_server: ConsoleServer) -> N
     first = console_server.client("ebrown")
     second = console_server.client("ebrown")
     new = "another-console-pass"
-    assert second.post("/password", {"password": new, "repeat": new}).status_code == 302
+    wrong = second.post(
+        "/password", {"current": "guess-guess-guess", "password": new, "repeat": new}
+    )
+    assert wrong.status_code == 400
+    assert "current" in wrong.text
+    differ = second.post(
+        "/password", {"current": PASSWORDS["ebrown"], "password": new, "repeat": "x"}
+    )
+    assert differ.status_code == 400
+    form = {"current": PASSWORDS["ebrown"], "password": new, "repeat": new}
+    assert second.post("/password", form).status_code == 302
     assert first.get("/connect").status_code == 302
     assert console_server.client().login("ebrown", new).status_code == 302
     assert console_server.client().login("ebrown", PASSWORDS["ebrown"]).status_code == 401
