@@ -67,6 +67,9 @@ _COLUMNS = {
 }
 
 
+_METHODS = frozenset({"PROPFIND", "REPORT", "GET"})
+
+
 @dataclass(frozen=True)
 class _Target:
     """A request on one of the user's own collections, by a login verified moments ago."""
@@ -86,22 +89,21 @@ class FastPath:
 
     def respond(self, environ: dict[str, Any]) -> Answer | None:
         """The answer to ``environ``, or None when Radicale should answer it."""
-        method = environ.get("REQUEST_METHOD")
-        if method not in ("PROPFIND", "REPORT", "GET"):
-            return None
-        target = self._target(environ, item=method == "GET")
+        method = environ.get("REQUEST_METHOD", "")
+        target = self._target(environ, item=method == "GET") if method in _METHODS else None
         if target is None:
             return None
         if method == "GET":
-            with self.runtime.snapshot():
-                return self._get(target)
+            return self._get(target)
         body, root = _xml_body(environ)
         if root is None or not _answerable(method, environ.get("HTTP_DEPTH"), root):
             return None  # Radicale answers (and words the 400); decided before any I/O
-        with self.runtime.snapshot():
+        if root.tag == MULTIGET:  # one statement: no transaction needed
+            return self._multiget(target, root)
+        with self.runtime.snapshot():  # several reads: one transaction
             if method == "PROPFIND":
                 return self._propfind(environ, target, root, body)
-            return (self._multiget if root.tag == MULTIGET else self._sync)(target, root)
+            return self._sync(target, root)
 
     # -- who and what -------------------------------------------------------------------
     def _target(self, environ: dict[str, Any], *, item: bool) -> _Target | None:
@@ -142,7 +144,7 @@ class FastPath:
     def _get(self, target: _Target) -> Answer | None:
         assert target.href is not None
         columns = (CalendarObject.body, CalendarObject.etag, CalendarObject.last_modified)
-        row = target.collection.rows([target.href], columns=columns)[target.href]
+        row = self._current_rows(target, [target.href], columns)[target.href]
         if row is None:
             return None  # Radicale words the 404
         headers = [
@@ -151,6 +153,18 @@ class FastPath:
             ("ETag", row.etag),
         ]
         return _finish("200 OK", headers, row.body.encode(ENCODING), target.gzip)
+
+    def _current_rows(
+        self, target: _Target, names: list[str], columns: Sequence[Any]
+    ) -> dict[str, Any]:
+        """The rows of ``names``, read in one statement when the projection is current (the
+        common case), else after catching it up."""
+        collection = target.collection
+        found = collection.rows_if_current(names, columns=columns)
+        if found is None:
+            self.runtime.ensure_current()
+            found = collection.rows(names, columns=columns)
+        return found
 
     def _propfind(
         self, environ: dict[str, Any], target: _Target, root: ET.Element, body: bytes
@@ -229,7 +243,8 @@ class FastPath:
                 return None  # the collection itself: a filtered query, Radicale's job
             names.append(name)
         missing = [_missing(target, reference) for reference in invalid]
-        responses = missing + _report_responses(target, names, props)
+        rows = self._current_rows(target, names, _columns(props))
+        responses = missing + _report_responses(target, rows, props)
         return _multistatus(target, _prefixes(props), "", responses)
 
     def _sync(self, target: _Target, root: ET.Element) -> Answer | None:
@@ -246,7 +261,8 @@ class FastPath:
         else:
             token = target.collection.counters()[1]
         head = f"<sync-token>{escape(token)}</sync-token>"
-        responses = _report_responses(target, names, props)
+        rows = target.collection.rows(names, columns=_columns(props))
+        responses = _report_responses(target, rows, props)
         return _multistatus(target, _prefixes(props), head, responses)
 
 
@@ -381,13 +397,9 @@ def _missing(target: _Target, path: str) -> str:
     return f"<response><href>{href}</href><status>{NOT_FOUND}</status></response>"
 
 
-def _report_responses(
-    target: _Target, names: list[str] | None, props: Sequence[str]
-) -> list[str]:
-    """Responses for ``names`` (None: every live item): 404 for those not (or no longer) in the
-    collection first, as Radicale orders them, then the found ones with the properties asked
-    for."""
-    rows = target.collection.rows(names, columns=_columns(props))
+def _report_responses(target: _Target, rows: dict[str, Any], props: Sequence[str]) -> list[str]:
+    """Responses for ``rows`` by name: 404 for those not (or no longer) in the collection
+    first, as Radicale orders them, then the found ones with the properties asked for."""
     missing = [
         f"<response><href>{_item_href(target, name)}</href><status>{NOT_FOUND}</status></response>"
         for name, row in rows.items()

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import OperationalError
 
 from caldav_backend.home import CollectionInfo, home
@@ -108,10 +108,7 @@ class Runtime:
         requests. Until then clients see a consistent older state, and sync tokens stay valid.
         """
         system = Actor.system("caldav")
-        engine = self.database.engine
-        if engine.dialect.name == "postgresql":  # one statement, no transaction round trips
-            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
+        with self.statements() as conn:
             behind = projection.is_behind(conn)
         deadline = time.monotonic() + CATCH_UP_SECONDS
         try:
@@ -124,6 +121,16 @@ class Runtime:
             # SQLite: another process holds the write lock, most likely applying the same
             # backlog; serve the consistent older state rather than fail the request
             log.info("calendar catch-up deferred: the database is busy")
+
+    @contextmanager
+    def statements(self) -> Iterator[Connection]:
+        """A connection for reads of one statement each (a statement is its own snapshot): on
+        PostgreSQL in autocommit, so a read costs one round trip instead of three."""
+        engine = self.database.engine
+        if engine.dialect.name == "postgresql":
+            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            yield conn
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -16,7 +16,7 @@ from typing import Any
 from radicale import item as radicale_item
 from radicale import storage as radicale_storage
 from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from caldav_backend import errors, paths
 from caldav_backend.alarms import apply_alarm_edit
@@ -145,6 +145,24 @@ class Collection(radicale_storage.BaseCollection):
                 found.update((row.href, row) for row in connection.execute(statement, chunk))
         return found
 
+    def rows_if_current(
+        self, hrefs: Iterable[str], *, columns: Sequence[Any]
+    ) -> dict[str, Any] | None:
+        """:meth:`rows` of ``hrefs`` in one statement per 500, each also reading the journal's
+        position: None when the projection is behind (catch it up, then use :meth:`rows`).
+        The fast path's GET and multiget, at one round trip where a transaction costs three."""
+        statement = _rows_at_position(tuple(column.key for column in columns))
+        found: dict[str, Any] = dict.fromkeys(hrefs)
+        wanted = list(found)
+        with self.runtime.statements() as connection:
+            for start in range(0, len(wanted), 500):
+                chunk = {"key": self._key(), "hrefs": wanted[start : start + 500]}
+                result = connection.execute(statement, chunk).all()
+                if projection.behind(result[0]):  # never empty: one position row at least
+                    return None
+                found.update((row.href, row) for row in result if row.href is not None)
+        return found
+
     def get_filtered(self, filters: Iterable[Any]) -> Iterable[tuple[radicale_item.Item, bool]]:
         """SQL for the common shapes (component, time range, open tasks); exact ones skip
         Radicale's per-item check, the rest come back as a superset to be checked."""
@@ -252,6 +270,20 @@ def _live_rows(names: tuple[str, ...], *, by_href: bool) -> Any:
     if by_href:
         statement = statement.where(CalendarObject.href.in_(bindparam("hrefs", expanding=True)))
     return statement
+
+
+@functools.cache
+def _rows_at_position(names: tuple[str, ...]) -> Any:
+    """Some live objects of a collection, outer-joined to the projection's position row."""
+    columns = [getattr(CalendarObject, name) for name in names]
+    wanted = and_(
+        CalendarObject.collection == bindparam("key"),
+        CalendarObject.href.in_(bindparam("hrefs", expanding=True)),
+        ~CalendarObject.deleted,
+    )
+    return projection.POSITION.add_columns(CalendarObject.href, *columns).outerjoin(
+        CalendarObject, wanted
+    )
 
 
 def _recurring(body: str | None) -> bool:

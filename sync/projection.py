@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Text, and_, cast, func, select
@@ -127,11 +128,17 @@ def is_behind(executor: Session | Connection) -> bool:
 
     One small statement, so the check that starts every CalDAV request is cheap.
     """
-    row = executor.execute(_BEHIND).one()
+    return behind(executor.execute(POSITION).one())
+
+
+def behind(row: Any) -> bool:
+    """Whether a row with the :data:`POSITION` columns shows the projection behind."""
     return bool(row.last_seq > row.applied_seq or row.directory_version != row.projected_directory)
 
 
-_BEHIND = (  # built once: it runs before every CalDAV request
+#: the journal's and the projection's positions, one row; built once since it runs before
+#: every CalDAV request (a read may add columns and join its own rows to it)
+POSITION = (
     select(
         JournalCounter.last_seq,
         JournalCounter.directory_version,

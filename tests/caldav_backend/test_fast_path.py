@@ -19,7 +19,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from radicale.app import Application as RadicaleApplication
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from caldav_backend.fast_path import FastPath
 from caldav_backend.runtime import Runtime
@@ -372,3 +372,33 @@ def test_answers_keep_their_shape_after_a_pdf_report_loaded_weasyprint(
     assert b'<multistatus xmlns="DAV:"' in answer[2]
     assert re.findall(rb"<href>([^<]+\.ics)</href>", answer[2])
     _same(dav_server, plain_url, "PROPFIND", "/jkowalski/register-han/", body)
+
+
+def test_get_and_multiget_see_a_change_written_straight_into_the_database(
+    dav_server: Server, fast_path: FastPath
+) -> None:
+    """GET and multiget read in one statement that also checks the journal: a write that
+    bypassed our code (the desktop application's plain SQL) is caught up first."""
+    with dav_server.uow() as uow:
+        task_id = uow.session.scalar(
+            select(Task.id)
+            .where(Task.register_id == register_by_code(uow.session, "HAN").id)
+            .where(Task.status.in_((TaskStatus.NEW, TaskStatus.IN_PROGRESS)))
+            .order_by(Task.id)
+        )
+    href = f"/jkowalski/register-han/hermes-{task_id}.ics"
+    before = fast_path.respond(_environ("GET", href))
+    assert before is not None
+    with dav_server.database.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE tasks SET subject = :s WHERE id = :id"),
+            {"s": "Zmiana z programu Hermes", "id": task_id},
+        )
+    got = fast_path.respond(_environ("GET", href))
+    assert got is not None
+    assert b"Zmiana z programu Hermes" in got[2]
+    assert dict(got[1])["ETag"] != dict(before[1])["ETag"]
+    multiget = MULTIGET.format(props=ETAG_AND_DATA, hrefs=f"<d:href>{href}</d:href>")
+    listed = fast_path.respond(_environ("REPORT", "/jkowalski/register-han/", multiget))
+    assert listed is not None
+    assert dict(got[1])["ETag"].encode() in listed[2]
