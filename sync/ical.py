@@ -28,6 +28,8 @@ from icalendar import Alarm, Calendar, Component, Event, Todo
 from icalendar.prop import vCategory
 
 from sync.colours import nearest_css_colour
+from sync.ical_text import raw
+from sync.ical_writer import calendar_text
 
 PRODID = "-//Hermes Groupware//Hermes CRM//PL"
 FLOATING_ZONE = ZoneInfo("Europe/Warsaw")
@@ -201,27 +203,50 @@ def render(task: TaskData, placement: Placement, base: str | None, now: dt.datet
     """
     wanted = _mapped_properties(task, placement)
     if base is None:
-        calendar = _new_calendar()
-        component = _component(placement.component)
-        calendar.add_component(component)
-        _write_mapped(component, task, placement, wanted, sequence=0, now=now)
-        if placement.alarms is not None:
-            _patch_alarms(component, task, placement)
-    else:
-        calendar = _parse(base)
-        component = _main_component(calendar, placement.component)
-        changed = not _same(component, wanted)
-        if changed:
-            sequence = int(component.get("SEQUENCE", 0)) + 1
-            for name in [k for k in component if _is_mapped(k)]:
-                del component[name]
-            _write_mapped(component, task, placement, wanted, sequence=sequence, now=now)
-        # alarms are not a visible change of the task: no new SEQUENCE for them
-        alarms_changed = placement.alarms is not None and _patch_alarms(component, task, placement)
-        if not (changed or alarms_changed):
-            return base
+        alarms = placement.alarms or Alarms()
+        if not (alarms.items or alarms.last_ack or alarms.snooze):
+            bookkeeping = _bookkeeping(task, placement, sequence=0, now=now)
+            return calendar_text(PRODID, placement.component, [*bookkeeping, *wanted])
+        return _new_with_icalendar(task, placement, wanted, now)
+    calendar = _parse(base)
+    component = _main_component(calendar, placement.component)
+    changed = not _same(component, wanted)
+    if changed:
+        sequence = int(component.get("SEQUENCE", 0)) + 1
+        for name in [k for k in component if _is_mapped(k)]:
+            del component[name]
+        _write_mapped(component, task, placement, wanted, sequence=sequence, now=now)
+    # alarms are not a visible change of the task: no new SEQUENCE for them
+    alarms_changed = placement.alarms is not None and _patch_alarms(component, task, placement)
+    if not (changed or alarms_changed):
+        return base
     _valarms_last(component)
     return str(calendar.to_ical().decode("utf-8"))
+
+
+def _new_with_icalendar(
+    task: TaskData, placement: Placement, wanted: list[tuple[str, Any]], now: dt.datetime
+) -> str:
+    """A fresh rendering with our VALARMs (:mod:`sync.ical_writer` writes those without)."""
+    calendar = _new_calendar()
+    component = _component(placement.component)
+    calendar.add_component(component)
+    _write_mapped(component, task, placement, wanted, sequence=0, now=now)
+    if placement.alarms is not None:
+        _patch_alarms(component, task, placement)
+    _valarms_last(component)
+    return str(calendar.to_ical().decode("utf-8"))
+
+
+def _bookkeeping(
+    task: TaskData, placement: Placement, *, sequence: int, now: dt.datetime
+) -> list[tuple[str, Any]]:
+    return [
+        ("UID", placement.uid),
+        ("DTSTAMP", now.astimezone(dt.UTC)),
+        ("SEQUENCE", sequence),
+        ("LAST-MODIFIED", task.updated_at.astimezone(dt.UTC)),
+    ]
 
 
 def _write_mapped(
@@ -233,11 +258,7 @@ def _write_mapped(
     sequence: int,
     now: dt.datetime,
 ) -> None:
-    component.add("UID", placement.uid)
-    component.add("DTSTAMP", now.astimezone(dt.UTC))
-    component.add("SEQUENCE", sequence)
-    component.add("LAST-MODIFIED", task.updated_at.astimezone(dt.UTC))
-    for name, value in wanted:
+    for name, value in [*_bookkeeping(task, placement, sequence=sequence, now=now), *wanted]:
         _add(component, name, value)
 
 
@@ -274,8 +295,10 @@ def _mapped_properties(task: TaskData, placement: Placement) -> list[tuple[str, 
         ("X-HERMES-REGISTER", task.register_code),
     ]
     if task.customer:
-        props.append(("X-HERMES-CUSTOMER", task.customer))
-    props += [(f"X-HERMES-FIELD-{k.upper()}", v) for k, v in sorted(task.custom_fields.items())]
+        props.append(("X-HERMES-CUSTOMER", raw(task.customer)))
+    # X- values are written verbatim: a line break in one would end the line (icalendar fails)
+    fields = sorted(task.custom_fields.items())
+    props += [(f"X-HERMES-FIELD-{name.upper()}", raw(value)) for name, value in fields]
     return props
 
 

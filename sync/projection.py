@@ -413,15 +413,16 @@ def _load(session: Session, task_ids: Sequence[int]) -> _Context:
         .where(group_members.c.employee_id.in_(people))
     ):
         context.groups.setdefault(employee_id, set()).add(slug)
+    # a task a client just created has neither: no statement for an empty list (PUT cost)
     customer_ids = {t.customer_id for t in context.tasks.values() if t.customer_id}
-    context.customers = {
-        customer_id: name
-        for customer_id, name in session.execute(
+    if customer_ids:
+        found = session.execute(
             select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))
         )
-    }
+        context.customers = {customer_id: name for customer_id, name in found}
     contact_ids = {t.contact_id for t in context.tasks.values() if t.contact_id}
-    for contact in session.scalars(select(ContactPerson).where(ContactPerson.id.in_(contact_ids))):
+    contacts = select(ContactPerson).where(ContactPerson.id.in_(contact_ids))
+    for contact in session.scalars(contacts) if contact_ids else ():
         email = f" <{contact.email}>" if contact.email else ""
         context.contacts[contact.id] = contact.full_name + email
     for task_id, key, value in session.execute(

@@ -749,3 +749,14 @@ def test_time_range_agrees_with_radicale(data: TaskData, component: str) -> None
         radicale = radicale_filter.time_range_match(item, element, component, None)
         ours = (end is None or ts(q_start) < end) and (start is None or start < ts(q_end))
         assert ours == radicale, (q_start, q_end)
+
+
+def test_line_breaks_in_custom_fields_and_customer_do_not_break_a_rendering() -> None:
+    """X- values are written verbatim; a line break in one used to make icalendar fail."""
+    broken = task(customer="ACME\nOddział 2", custom_fields={"uwagi": "a\r\nb"})
+    placement = Placement(uid=UID, component="VTODO")
+    fresh = render(broken, placement, None, NOW)
+    patched = render(dataclasses.replace(broken, subject="Nowy"), placement, fresh, LATER)
+    for text in (fresh, patched):
+        assert "X-HERMES-CUSTOMER:ACME\\nOddział 2\r\n" in text
+        assert "X-HERMES-FIELD-UWAGI:a\\nb\r\n" in text
