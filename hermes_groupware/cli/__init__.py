@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from hermes_groupware import __version__, logs
 from hermes_groupware.cli import (
+    audit,
     backup,
     customers,
     db,
@@ -51,8 +52,20 @@ EXIT_CODES: dict[type[HermesError], int] = {
 }
 EX_TEMPFAIL = 75
 _GROUPS = (
-    db, backup, employees, registers, customers, tasks, views, feeds, mail, rules, schedules, serve,
+    db,
+    backup,
+    employees,
+    registers,
+    customers,
+    tasks,
+    views,
+    feeds,
+    mail,
+    rules,
+    schedules,
+    serve,
     tokens,
+    audit,
 )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from hermes_groupware.db.session import Actor, UnitOfWork
 from hermes_groupware.errors import InvalidInput, NotFound, PermissionDenied
 from hermes_groupware.models import ApiToken, Employee
+from hermes_groupware.services import audit
 from hermes_groupware.services.directory import actor_for
 from hermes_groupware.services.lookups import employee_by_login
 
@@ -88,6 +89,19 @@ def create_token(
         InvalidInput: a bad name, scope or lifetime; PermissionDenied: a scope beyond the
         owner's rights or the caller's credential.
     """
+    view, token = _create(uow, name=name, scopes=scopes, lifetime=lifetime, granted=granted)
+    _audit_created(uow, view)
+    return view, token
+
+
+def _create(
+    uow: UnitOfWork,
+    *,
+    name: str,
+    scopes: list[str],
+    lifetime: dt.timedelta,
+    granted: frozenset[str],
+) -> tuple[TokenView, str]:
     employee_id = _own(uow.actor)
     name = name.strip()
     if not name or len(name) > 100:
@@ -124,9 +138,15 @@ def issue_for(
     if not owner.is_active:
         raise InvalidInput("owner", f"{login} is not active")
     as_owner = uow.acting_as(actor_for(owner))
-    return create_token(
+    view, token = _create(
         as_owner, name=name, scopes=scopes, lifetime=lifetime, granted=frozenset(SCOPES)
     )
+    _audit_created(uow, view)  # recorded as the issuer, not the owner
+    return view, token
+
+
+def _audit_created(uow: UnitOfWork, view: TokenView) -> None:
+    audit.record(uow, "api_token.create", "api_token", view.id, name=view.name, scopes=view.scopes)
 
 
 def tokens_of(uow: UnitOfWork, login: str | None) -> list[TokenView]:
@@ -147,15 +167,14 @@ def revoke_any(uow: UnitOfWork, token_id: int) -> TokenView:
     if row.revoked_at is None:
         row.revoked_at = uow.now()
         uow.session.flush()
+        audit.record(uow, "api_token.revoke", "api_token", token_id, name=row.name)
     return _view(row)
 
 
 def list_tokens(uow: UnitOfWork) -> list[TokenView]:
     """The actor's own tokens, newest first (revoked and expired ones too, for the record)."""
     rows = uow.session.scalars(
-        select(ApiToken)
-        .where(ApiToken.employee_id == _own(uow.actor))
-        .order_by(ApiToken.id.desc())
+        select(ApiToken).where(ApiToken.employee_id == _own(uow.actor)).order_by(ApiToken.id.desc())
     )
     return [_view(row) for row in rows]
 
@@ -168,6 +187,7 @@ def revoke_token(uow: UnitOfWork, token_id: int) -> TokenView:
     if row.revoked_at is None:
         row.revoked_at = uow.now()
         uow.session.flush()
+        audit.record(uow, "api_token.revoke", "api_token", token_id, name=row.name)
     return _view(row)
 
 

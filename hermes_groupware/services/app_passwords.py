@@ -10,6 +10,7 @@ from sqlalchemy import select
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import NotFound, PermissionDenied
 from hermes_groupware.models import AppPassword
+from hermes_groupware.services import audit
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def revoke_own(uow: UnitOfWork, password_id: int) -> None:
     if row is None or row.employee_id != _own(uow) or row.revoked_at is not None:
         raise NotFound(f"app password {password_id} not found")
     row.revoked_at = uow.now()
+    audit.record(uow, "app_password.revoke", "app_password", password_id, label=row.label)
     uow.session.flush()
 
 

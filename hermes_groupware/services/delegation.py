@@ -10,7 +10,7 @@ from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import InvalidInput
 from hermes_groupware.models import Employee, Task, TaskItem
 from hermes_groupware.models.enums import OPEN_STATUSES, DelegationMode, ItemKind
-from hermes_groupware.services import access
+from hermes_groupware.services import access, audit
 from hermes_groupware.services.lookups import employee_by_login
 from hermes_groupware.services.tasks import TaskChanges, update_task
 
@@ -89,4 +89,7 @@ def handover(
     if set_substitute:
         session.get_one(Employee, source.id).substitute_id = target.id
         session.flush()
+    audit.record(
+        uow, "employee.handover", "employee", source.login, to=target.login, tasks=len(numbers)
+    )
     return HandoverResult(from_login=source.login, to_login=target.login, task_numbers=numbers)

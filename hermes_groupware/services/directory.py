@@ -16,7 +16,7 @@ from hermes_groupware.db.session import Actor, UnitOfWork
 from hermes_groupware.errors import InvalidInput, NotFound
 from hermes_groupware.models import AppPassword, Employee, Group, group_members
 from hermes_groupware.models.enums import Locale
-from hermes_groupware.services import access, changes
+from hermes_groupware.services import access, audit, changes
 from hermes_groupware.services.lookups import employee_by_login, group_by_slug, logins_by_id
 from hermes_groupware.services.registers import validate_email
 
@@ -93,6 +93,7 @@ def add_employee(
     session.flush()
     for slug in groups:
         _join(session, group_by_slug(session, slug).id, employee.id)
+    audit.record(uow, "employee.create", "employee", login, is_admin=is_admin, groups=groups)
     return employee_view(session, employee)
 
 
@@ -105,6 +106,7 @@ def add_group(uow: UnitOfWork, slug: str, name: str) -> None:
         raise InvalidInput("slug", f"group {slug!r} exists")
     uow.session.add(Group(slug=slug, name=name))
     uow.session.flush()
+    audit.record(uow, "group.create", "group", slug, name=name)
 
 
 def add_member(uow: UnitOfWork, slug: str, login: str) -> None:
@@ -112,6 +114,7 @@ def add_member(uow: UnitOfWork, slug: str, login: str) -> None:
     access.require_admin(uow.actor)
     session = uow.session
     _join(session, group_by_slug(session, slug).id, employee_by_login(session, login).id)
+    audit.record(uow, "group.add_member", "group", slug, login=login)
 
 
 def _join(session: Session, group_id: int, employee_id: int) -> None:
@@ -181,6 +184,7 @@ def set_app_password(
         AppPassword(employee_id=employee.id, label=label, password_hash=_HASHER.hash(password))
     )
     uow.session.flush()
+    audit.record(uow, "app_password.create", "employee", login, label=label)
     return password
 
 

@@ -37,7 +37,7 @@ from hermes_groupware.models.enums import (
     Redaction,
     TaskStatus,
 )
-from hermes_groupware.services import access, saved_views
+from hermes_groupware.services import access, audit, saved_views
 from hermes_groupware.services.directory import actor_for, validate_time_zone
 from hermes_groupware.services.lookups import (
     customer_by_id,
@@ -130,6 +130,7 @@ def create_feed(uow: UnitOfWork, spec: FeedSpec, *, secret: str) -> tuple[FeedVi
     session.flush()
     _set_registers(session, feed.id, spec.registers)
     token = _new_token(session, feed.id, secret)
+    audit.record(uow, "feed.create", "feed", feed.id, name=feed.name, owner=spec.owner)
     return feed_view(session, feed), token
 
 
@@ -237,6 +238,7 @@ def update_feed(uow: UnitOfWork, feed_id: int, spec: FeedSpec) -> FeedView:
     _set_registers(uow.session, feed.id, spec.registers)
     feed.version += 1
     uow.session.flush()
+    audit.record(uow, "feed.update", "feed", feed.id, name=feed.name, owner=spec.owner)
     return feed_view(uow.session, feed)
 
 
@@ -254,6 +256,7 @@ def rotate(
         )
         .values(valid_until=ends)
     )
+    audit.record(uow, "feed.rotate", "feed", feed.id, grace_seconds=grace.total_seconds())
     return _new_token(uow.session, feed.id, secret)
 
 
@@ -269,12 +272,15 @@ def revoke(uow: UnitOfWork, feed_id: int) -> None:
         update(FeedToken).where(FeedToken.feed_id == feed.id).values(valid_until=uow.now())
     )
     uow.session.flush()
+    audit.record(uow, "feed.revoke", "feed", feed.id)
 
 
 def delete_feed(uow: UnitOfWork, feed_id: int) -> None:
     """Remove a feed and its links."""
-    uow.session.delete(_editable_feed(uow, feed_id))
+    feed = _editable_feed(uow, feed_id)
+    uow.session.delete(feed)
     uow.session.flush()
+    audit.record(uow, "feed.delete", "feed", feed_id, name=feed.name)
 
 
 def list_feeds(uow: UnitOfWork) -> list[FeedView]:

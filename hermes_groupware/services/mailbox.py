@@ -34,7 +34,7 @@ from hermes_groupware.models.enums import (
     MailDirection,
     OutboundStatus,
 )
-from hermes_groupware.services import access
+from hermes_groupware.services import access, audit
 
 
 @dataclass(frozen=True)
@@ -185,6 +185,7 @@ def retry(uow: UnitOfWork, message_id: int) -> None:
     row.attempts = 0
     row.reason = None
     row.trail = [*row.trail, f"retry requested by {uow.actor.login}"]
+    audit.record(uow, "quarantine.release", "inbound_message", message_id)
 
 
 def delete(uow: UnitOfWork, message_id: int) -> None:
@@ -193,6 +194,7 @@ def delete(uow: UnitOfWork, message_id: int) -> None:
     if row.status not in (InboundStatus.QUARANTINED, InboundStatus.SYSTEM):
         raise Conflict(f"only quarantined or system messages can be deleted ({row.status})")
     uow.session.delete(row)
+    audit.record(uow, "quarantine.delete", "inbound_message", message_id, sender=row.sender_address)
 
 
 def count_by_status(uow: UnitOfWork) -> dict[str, int]:
@@ -423,6 +425,7 @@ def retry_outbound(uow: UnitOfWork, message_id: int) -> None:
     row.status = OutboundStatus.QUEUED
     row.attempts = 0
     row.next_attempt_at = uow.now()
+    audit.record(uow, "outbox.retry", "outbound_message", message_id)
 
 
 def purge_sent(uow: UnitOfWork, *, older_than_days: int) -> int:

@@ -50,7 +50,7 @@ from hermes_groupware.models.enums import (
     Visibility,
 )
 from hermes_groupware.rule_syntax import RuleLine
-from hermes_groupware.services import access
+from hermes_groupware.services import access, audit
 from hermes_groupware.services.absences import stand_ins
 from hermes_groupware.services.directory import actor_for
 from hermes_groupware.services.lookups import customer_by_id, register_by_code
@@ -153,6 +153,7 @@ def add_rule(uow: UnitOfWork, spec: RuleSpec) -> NotificationRule:
     _apply(uow.session, rule, spec)
     uow.session.add(rule)
     uow.session.flush()
+    audit.record(uow, "rule.create", "rule", rule.id, name=rule.name)
     return rule
 
 
@@ -161,11 +162,14 @@ def update_rule(uow: UnitOfWork, rule_id: int, spec: RuleSpec, *, active: bool =
     rule = get_rule(uow, rule_id)
     _apply(uow.session, rule, spec)
     rule.is_active = active
+    audit.record(uow, "rule.update", "rule", rule_id, name=rule.name, active=active)
 
 
 def delete_rule(uow: UnitOfWork, rule_id: int) -> None:
     """Remove a rule; what it already queued is still sent."""
-    uow.session.delete(get_rule(uow, rule_id))
+    rule = get_rule(uow, rule_id)
+    uow.session.delete(rule)
+    audit.record(uow, "rule.delete", "rule", rule_id, name=rule.name)
 
 
 def get_rule(uow: UnitOfWork, rule_id: int) -> NotificationRule:

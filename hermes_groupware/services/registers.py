@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,7 +13,7 @@ from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import InvalidInput
 from hermes_groupware.models import Register, RegisterCounter, RegisterPermission, Task
 from hermes_groupware.models.enums import AccessLevel
-from hermes_groupware.services import access
+from hermes_groupware.services import access, audit
 from hermes_groupware.services.lookups import (
     employee_by_login,
     group_by_slug,
@@ -96,6 +96,7 @@ def add_register(
     )
     session.add(register)
     session.flush()
+    audit.record(uow, "register.create", "register", code, name=register.name)
     return view(session, register)
 
 
@@ -155,6 +156,8 @@ def update_register(uow: UnitOfWork, code: str, changes: RegisterChanges) -> Reg
     if changes.external_reports is not None:
         register.external_reports = changes.external_reports
     session.flush()
+    changed = {k: v for k, v in asdict(changes).items() if v is not None}
+    audit.record(uow, "register.update", "register", register.code, **changed)
     return view(session, register)
 
 
@@ -191,6 +194,9 @@ def grant(
     else:
         existing.level = level
     session.flush()
+    audit.record(
+        uow, "register.grant", "register", register.code, level=level, login=login, group=group
+    )
 
 
 def list_registers(uow: UnitOfWork) -> list[RegisterView]:

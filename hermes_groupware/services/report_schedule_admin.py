@@ -39,7 +39,7 @@ from hermes_groupware.models import (
     SavedView,
 )
 from hermes_groupware.models.enums import Locale, ReportFormat, ReportKind, ReportRunStatus
-from hermes_groupware.services import report_recipients, report_timing
+from hermes_groupware.services import audit, report_recipients, report_timing
 from hermes_groupware.services.directory import validate_time_zone
 from hermes_groupware.services.lookups import employee_by_login
 from hermes_groupware.services.report_recipients import Target
@@ -140,6 +140,7 @@ def create_schedule(uow: UnitOfWork, spec: ScheduleSpec) -> ScheduleView:
     uow.session.add(schedule)
     uow.session.flush()
     report_recipients.store(uow.session, schedule.id, targets)
+    audit.record(uow, "schedule.create", "schedule", schedule.id, name=schedule.name)
     return schedule_view(uow.session, schedule)
 
 
@@ -153,13 +154,16 @@ def update_schedule(uow: UnitOfWork, schedule_id: int, spec: ScheduleSpec) -> Sc
     if targets is not None:
         report_recipients.store(uow.session, schedule.id, targets)
     uow.session.flush()
+    audit.record(uow, "schedule.update", "schedule", schedule.id, name=schedule.name)
     return schedule_view(uow.session, schedule)
 
 
 def delete_schedule(uow: UnitOfWork, schedule_id: int) -> None:
     """Remove a schedule with its recipients and runs; a run being rendered is not sent."""
-    uow.session.delete(manageable(uow, schedule_id))
+    schedule = manageable(uow, schedule_id)
+    uow.session.delete(schedule)
     uow.session.flush()
+    audit.record(uow, "schedule.delete", "schedule", schedule_id, name=schedule.name)
 
 
 def list_schedules(uow: UnitOfWork) -> list[ScheduleView]:
