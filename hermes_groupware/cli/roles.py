@@ -22,6 +22,7 @@ from hermes_groupware.bootstrap import database_from_settings
 from hermes_groupware.config import SERVER_ROLES, Settings
 from hermes_groupware.errors import ConfigError
 from hermes_groupware.http.app import create_app
+from hermes_groupware.http.limits import largest_body
 from mail_gateway.service import MailService
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ def http_server(
         threads=threads,
         ident="Hermes Groupware",
         channel_timeout=120,
-        max_request_body_size=settings.caldav.max_body_bytes,
+        max_request_body_size=largest_body(settings),  # the front and the API refuse more
         # forwarding headers reach the application, which honours them from [http]
         # trusted_proxies only (waitress would drop them, or trust one proxy by its own rules)
         clear_untrusted_proxy_headers=False,

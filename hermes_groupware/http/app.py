@@ -87,12 +87,12 @@ def create_app(settings: Settings) -> WSGIApp:
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         environ.pop("HTTP_X_SCRIPT_NAME", None)  # only a trusted proxy may set a prefix
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/api/"):  # sets its own body limits (uploads) and answers in JSON
+            return api(environ, start_response)
         refusal = _front_answer(environ, limit, refuse_delete)
         if refusal is not None:
             return _answer(start_response, *refusal)
-        path = environ.get("PATH_INFO", "")
-        if path.startswith("/api/"):
-            return api(environ, start_response)
         if path == "/console" or path.startswith("/console/"):
             return console(environ, start_response)
         try:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from hermes_groupware.db.session import UnitOfWork
-from hermes_groupware.errors import InvalidInput
+from hermes_groupware.errors import InvalidInput, NotFound
 from hermes_groupware.models import StoredFile, TaskItem
 from hermes_groupware.models.enums import ItemKind
 from hermes_groupware.services import access
@@ -96,6 +96,37 @@ def add_file(
         is_inline=inline,
     )
     return _add(uow, item, mail)
+
+
+@dataclass(frozen=True)
+class FileContent:
+    """A file item's bytes with the name and type it was attached under."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def file_content(uow: UnitOfWork, task_id: int, item_id: int) -> FileContent:
+    """The bytes of a file attached to a task the actor may see.
+
+    Raises:
+        NotFound: the task is hidden or missing, or it has no file item ``item_id``.
+    """
+    access.readable_task(uow.session, uow.actor, task_id)
+    found = uow.session.execute(
+        select(TaskItem.filename, TaskItem.content_type, StoredFile.sha256)
+        .join(StoredFile, StoredFile.id == TaskItem.file_id)
+        .where(TaskItem.id == item_id, TaskItem.task_id == task_id, TaskItem.kind == ItemKind.FILE)
+    ).first()
+    if found is None:
+        raise NotFound(f"file {item_id} not found")
+    filename, content_type, sha256 = found
+    return FileContent(
+        filename=filename or "attachment",
+        content_type=content_type or "application/octet-stream",
+        data=uow.files.read(sha256),
+    )
 
 
 def add_document_link(

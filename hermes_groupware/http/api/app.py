@@ -25,13 +25,16 @@ from hermes_groupware.http.api import (
     openapi,
     rules,
     schedules,
+    task_files,
     tasks,
+    uploads,
     views,
 )
 from hermes_groupware.http.api.auth import authenticate
 from hermes_groupware.http.api.errors import ApiError
 from hermes_groupware.http.api.fields import MAX_ID
 from hermes_groupware.http.api.registry import PREFIX, Api, Call, Download, Operation
+from hermes_groupware.http.limits import upload_body_limit
 
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -43,7 +46,8 @@ _SECURITY_HEADERS = {
 def build_api() -> Api:
     """Every operation, in the order the OpenAPI document lists them."""
     api = Api()
-    for module in (tasks, me, credentials, directory, feeds, views, schedules, rules, mail):
+    modules = (tasks, task_files, me, credentials, directory, feeds, views, schedules, rules, mail)
+    for module in modules:
         module.register(api)
     return api
 
@@ -74,6 +78,11 @@ def create_api(settings: Settings, database: Database) -> Flask:
 
 def _view(operation: Operation, settings: Settings, database: Database) -> Callable[..., Response]:
     def view(**path: Any) -> Response:
+        if operation.upload:
+            request.max_content_length = upload_body_limit(settings)
+        limit = request.max_content_length
+        if limit is not None and (request.content_length or 0) > limit:
+            raise errors.too_large(limit)
         for name, value in path.items():
             if isinstance(value, int) and value > MAX_ID:
                 raise NotFound(f"{name} {value} not found")
@@ -91,6 +100,8 @@ def _view(operation: Operation, settings: Settings, database: Database) -> Calla
             call.query = operation.query.model_validate(request.args.to_dict())
         if operation.body is not None:
             call.body = operation.body.model_validate(_json_body())
+        if operation.upload:
+            call.upload = uploads.read_upload(request.args.get("filename"))
         result = operation.handler(call, **path)
         return _render(result, operation.status)
 

@@ -10,10 +10,10 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from hermes_groupware.errors import (
     Conflict,
@@ -97,6 +97,7 @@ def install(app: Flask) -> None:
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HermesError, _domain_error)
     app.register_error_handler(ValidationError, _validation_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(DataError, _data_error)
@@ -123,6 +124,16 @@ def _validation_error(exc: ValidationError) -> Response:
     field = path or None
     message = f"{field}: {first['msg']}" if field else first["msg"]
     return error_response(422, "invalid_input", message, field)
+
+
+def too_large(limit: int) -> ApiError:
+    """A body over the limit: refused before it is read."""
+    return ApiError(413, "too_large", f"the request body is over the limit of {limit} bytes")
+
+
+def _too_large(_exc: RequestEntityTooLarge) -> Response:
+    """The body grew past the limit while it was read (no or a false Content-Length)."""
+    return _api_error(too_large(request.max_content_length or 0))
 
 
 def _http_error(exc: HTTPException) -> Response:

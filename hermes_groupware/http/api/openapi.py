@@ -17,6 +17,7 @@ _ERRORS = {
     "403": "not allowed (scope or permission)",
     "404": "not found, or not visible to you",
     "409": "conflict: changed by someone else",
+    "413": "request body over the size limit",
     "415": "not a JSON body",
     "422": "invalid input; ``field`` names it",
     "429": "too many failed logins",
@@ -85,7 +86,7 @@ def _operation(
     if op.produces is not None:
         responses[str(op.status)] = {
             "description": op.summary,
-            "content": {op.produces: {"schema": {"type": "string", "format": "binary"}}},
+            "content": {op.produces: {"schema": _BINARY}},
         }
     elif op.response is None:
         responses[str(op.status)] = {"description": "done"}
@@ -106,12 +107,28 @@ def _operation(
         spec["description"] = op.description
     if op.scope is not None:
         spec["x-scope"] = op.scope
+    if op.upload:
+        spec["requestBody"] = _UPLOAD
     if op.body is not None:
         spec["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
         }
     return spec
+
+
+_BINARY = {"type": "string", "format": "binary"}
+_UPLOAD = {
+    "required": True,
+    "description": "the file as the raw body (its Content-Type; name it with ?filename=), "
+    "or as the part 'file' of a form",
+    "content": {
+        "application/octet-stream": {"schema": _BINARY},
+        "multipart/form-data": {
+            "schema": {"type": "object", "properties": {"file": _BINARY}, "required": ["file"]}
+        },
+    },
+}
 
 
 def _path_parameters(op: Operation) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ the OpenAPI document are made (one description, no hand-kept copy)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -29,6 +29,15 @@ class Download:
     filename: str
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file sent as the raw body or as the ``file`` part of a form, read as it streams."""
+
+    filename: str
+    content_type: str
+    chunks: Iterable[bytes]
+
+
 Handler = Callable[..., BaseModel | Download | None]
 
 
@@ -47,7 +56,9 @@ ID_PARAM = PathParam("int", {"type": "integer", "minimum": 1, "maximum": 2**31 -
 @dataclass(frozen=True)
 class Operation:
     """One endpoint. ``scope`` None means public; ``response`` None means 204 No Content,
-    unless ``produces`` names the media type of the bytes a :class:`Download` carries."""
+    unless ``produces`` names the media type of the bytes a :class:`Download` carries.
+    ``upload``: the body is a file (:class:`Upload`), not JSON, and may be as large as
+    ``[files] max_file_bytes``."""
 
     method: str
     path: str
@@ -60,6 +71,7 @@ class Operation:
     response: type[BaseModel] | None = None
     status: int = 200
     produces: str | None = None
+    upload: bool = False
     params: dict[str, PathParam] = field(default_factory=dict)
     description: str = ""
 
@@ -98,6 +110,7 @@ class Call:
     settings: Settings
     query: BaseModel | None = None
     body: BaseModel | None = None
+    upload: Upload | None = None
 
     def query_as(self, model: type[ModelT]) -> ModelT:
         """The parsed query string, typed."""
