@@ -12,7 +12,14 @@ from werkzeug.exceptions import HTTPException
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Database
 from hermes_groupware.errors import Conflict, HermesError, InvalidInput, NotFound, PermissionDenied
-from hermes_groupware.http.console import admin_feeds, admin_mail, admin_schedules, auth, employee
+from hermes_groupware.http.console import (
+    admin_feeds,
+    admin_mail,
+    admin_people,
+    admin_schedules,
+    auth,
+    employee,
+)
 from hermes_groupware.http.console.i18n import browser_locale, t
 
 PREFIX = "/console"
@@ -35,7 +42,7 @@ def create_console(settings: Settings, database: Database) -> Flask:
     console = auth.Context(settings=settings, database=database)
     blueprint = Blueprint("console", __name__, url_prefix=PREFIX)
     blueprint.add_url_rule("/", "home", _home)
-    for module in (auth, employee, admin_feeds, admin_schedules, admin_mail):
+    for module in (auth, employee, admin_feeds, admin_schedules, admin_mail, admin_people):
         module.register(blueprint)
     app.register_blueprint(blueprint)
     app.jinja_env.globals.update(t=t, csrf_token=auth.csrf_token, local_time=local_time)

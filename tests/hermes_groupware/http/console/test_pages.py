@@ -178,3 +178,34 @@ def test_security_headers(console_server: ConsoleServer) -> None:
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_employees_console_password_absence_handover(console_server: ConsoleServer) -> None:
+    admin = console_server.client("admin")
+    page = admin.get("/admin/employees")
+    assert "mzielinska" in page.text
+    shown = admin.post("/admin/employees/console-password", {"login": "pwisniewski"})
+    password = re.search(r'id="console-password" value="([^"]+)"', shown.text)
+    assert password is not None
+    assert console_server.client().login("pwisniewski", password[1]).status_code == 302
+    absence = {"login": "kwojcik", "from": "2026-12-01", "to": "2026-12-05",
+               "substitute": "pwisniewski"}  # fmt: skip
+    assert admin.post("/admin/absences/new", absence).status_code == 302
+    listed = admin.get("/admin/employees").text
+    assert "2026-12-05" in listed
+    backwards = admin.post("/admin/absences/new", {**absence, "to": "2026-11-01"})
+    assert backwards.status_code == 400
+    assert admin.post("/admin/absences/new", {**absence, "from": "soon"}).status_code == 400
+    delete = re.search(r'action="/console(/admin/absences/\d+/delete)"', listed)
+    assert delete is not None
+    assert admin.post(delete[1]).status_code == 302
+    number = console_server.task("Przekazywane zadanie", login="kwojcik")
+    moved = admin.post("/admin/handover", {"from": "kwojcik", "to": "pwisniewski"})
+    assert moved.status_code == 200
+    assert number in moved.text
+    same = admin.post("/admin/handover", {"from": "kwojcik", "to": "kwojcik"})
+    assert same.status_code == 400
+    employee = console_server.client("jkowalski")
+    assert employee.get("/admin/employees").status_code == 403
+    refused = employee.post("/admin/employees/console-password", {"login": "admin"})
+    assert refused.status_code == 403
