@@ -1,8 +1,8 @@
 """Radicale auth plugin: employee app passwords, with a short cache and back-off.
 
 A verified (login, password) pair is remembered for ``[caldav] login_cache_seconds`` in the
-runtime's :class:`~caldav_backend.login_cache.LoginCache` (shared with the fast path), so Argon2
-does not run on every request (clients send Basic auth each time).
+runtime's :class:`~hermes_groupware.login_cache.LoginCache` (shared with the fast path and the
+API), so Argon2 does not run on every request (clients send Basic auth each time).
 Failures count per login and per address in the database; while locked, even the right
 password is refused (a pair verified before the lock stays valid until its cache entry
 ends). Database errors propagate (a 500 the client retries), never a silent 401 that makes

@@ -19,10 +19,10 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import OperationalError
 
 from caldav_backend.home import CollectionInfo, home
-from caldav_backend.login_cache import LoginCache
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database, UnitOfWork
 from hermes_groupware.errors import PermissionDenied
+from hermes_groupware.login_cache import LoginCache
 from hermes_groupware.models import Employee
 from hermes_groupware.models.enums import Source
 from hermes_groupware.services.directory import actor_for

@@ -72,7 +72,7 @@ def create_app(settings: Settings) -> WSGIApp:
     refuse_delete = settings.caldav.delete_policy == "refuse"
     from hermes_groupware.http.api.app import create_api  # noqa: PLC0415 - Flask: HTTP role only
 
-    api = create_api(settings, runtime.database)  # the JSON API under /api/v1 (issue 9)
+    api = create_api(settings, runtime.database, runtime.logins)  # /api/v1 (issue 9)
     from hermes_groupware.http.console.app import create_console  # noqa: PLC0415 - as above
 
     console = create_console(settings, runtime.database)  # the web console under /console/

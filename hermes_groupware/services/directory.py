@@ -213,6 +213,14 @@ def check_app_password(uow: UnitOfWork, login: str, password: str) -> Actor | No
     return None
 
 
+def active_actor(uow: UnitOfWork, login: str) -> Actor | None:
+    """The actor of an active employee (a login verified moments ago may have been disabled)."""
+    employee = uow.session.scalar(
+        select(Employee).where(Employee.login == login, Employee.is_active)
+    )
+    return actor_for(employee) if employee is not None else None
+
+
 def actor_for(employee: Employee) -> Actor:
     """The actor an employee acts as."""
     return Actor(employee_id=employee.id, login=employee.login, is_admin=employee.is_admin)

@@ -30,11 +30,12 @@ from hermes_groupware.http.api import (
     uploads,
     views,
 )
-from hermes_groupware.http.api.auth import authenticate
+from hermes_groupware.http.api.auth import Verifier, authenticate
 from hermes_groupware.http.api.errors import ApiError
 from hermes_groupware.http.api.fields import MAX_ID
 from hermes_groupware.http.api.registry import PREFIX, Api, Call, Download, Operation
 from hermes_groupware.http.limits import upload_body_limit
+from hermes_groupware.login_cache import LoginCache
 
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -52,8 +53,12 @@ def build_api() -> Api:
     return api
 
 
-def create_api(settings: Settings, database: Database) -> Flask:
-    """The WSGI application serving ``/api/v1``."""
+def create_api(
+    settings: Settings, database: Database, logins: LoginCache | None = None
+) -> Flask:
+    """The WSGI application serving ``/api/v1``; ``logins``: the process's cache of verified
+    Basic logins, shared with CalDAV (a new one by default)."""
+    verifier = Verifier(database, settings, logins or LoginCache())
     api = build_api()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.caldav.max_body_bytes
@@ -69,14 +74,16 @@ def create_api(settings: Settings, database: Database) -> Flask:
         app.add_url_rule(
             operation.rule,
             endpoint=operation.name,
-            view_func=_view(operation, settings, database),
+            view_func=_view(operation, verifier),
             methods=[operation.method],
         )
     app.after_request(_secure)
     return app
 
 
-def _view(operation: Operation, settings: Settings, database: Database) -> Callable[..., Response]:
+def _view(operation: Operation, verifier: Verifier) -> Callable[..., Response]:
+    settings, database = verifier.settings, verifier.database
+
     def view(**path: Any) -> Response:
         if operation.upload:
             request.max_content_length = upload_body_limit(settings)
@@ -87,7 +94,7 @@ def _view(operation: Operation, settings: Settings, database: Database) -> Calla
             if isinstance(value, int) and value > MAX_ID:
                 raise NotFound(f"{name} {value} not found")
         principal = authenticate(
-            database, settings, request.headers.get("Authorization"), request.remote_addr
+            verifier, request.headers.get("Authorization"), request.remote_addr
         )
         if operation.scope is not None and operation.scope not in principal.scopes:
             raise ApiError(
@@ -95,7 +102,7 @@ def _view(operation: Operation, settings: Settings, database: Database) -> Calla
                 "insufficient_scope",
                 f"this credential lacks the {operation.scope!r} scope",
             )
-        call = Call(principal=principal, database=database, settings=settings)
+        call = Call(principal, database, settings, verifier.logins)
         if operation.query is not None:
             call.query = operation.query.model_validate(request.args.to_dict())
         if operation.body is not None:

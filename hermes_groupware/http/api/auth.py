@@ -1,7 +1,9 @@
 """Who is calling: HTTP Basic with an app password, or ``Authorization: Bearer hgt_…``.
 
 Basic goes through the same check and lockout as CalDAV (``directory.check_app_password``,
-``login_guard``), and grants every scope the employee may hold. A bearer token grants at
+``login_guard``) and the same cache of logins verified moments ago (:mod:`login_cache`, one
+per process, so Argon2 does not run on every request), and grants every scope the employee
+may hold. A bearer token grants at
 most its own scopes. Every failure is the same 401, so nothing tells a bad login from a bad
 password, or a revoked token from an unknown one.
 """
@@ -17,8 +19,9 @@ from dataclasses import dataclass
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database
 from hermes_groupware.http.api.errors import ApiError
+from hermes_groupware.login_cache import LoginCache
 from hermes_groupware.models.enums import Source
-from hermes_groupware.services import api_tokens, login_guard
+from hermes_groupware.services import api_tokens, directory, login_guard
 
 log = logging.getLogger(__name__)
 CHALLENGE = 'Basic realm="Hermes Groupware", charset="UTF-8", Bearer realm="Hermes Groupware"'
@@ -36,16 +39,23 @@ class Principal:
     full: bool
 
 
-def authenticate(
-    database: Database, settings: Settings, header: str | None, address: str | None
-) -> Principal:
+@dataclass(frozen=True)
+class Verifier:
+    """What checking credentials needs: the database, the lockout settings, the login cache."""
+
+    database: Database
+    settings: Settings
+    logins: LoginCache
+
+
+def authenticate(verifier: Verifier, header: str | None, address: str | None) -> Principal:
     """The principal for an ``Authorization`` header, or a 401/429 ApiError."""
     scheme, _, credentials = (header or "").strip().partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
-        return _bearer(database, credentials.strip())
+        return _bearer(verifier.database, credentials.strip())
     if scheme.lower() == "basic" and credentials.strip():
         login, password = _basic_pair(credentials.strip())
-        return _basic(database, settings, login, password, address)
+        return _basic(verifier, login, password, address)
     raise _unauthorized("authentication required: HTTP Basic (app password) or a bearer token")
 
 
@@ -60,11 +70,15 @@ def _basic_pair(credentials: str) -> tuple[str, str]:
     return login, password
 
 
-def _basic(
-    database: Database, settings: Settings, login: str, password: str, address: str | None
-) -> Principal:
-    guard = settings.caldav
-    with database.unit_of_work(SYSTEM, Source.API) as uow:
+def _basic(verifier: Verifier, login: str, password: str, address: str | None) -> Principal:
+    guard = verifier.settings.caldav
+    if verifier.logins.knows(login, password):
+        with verifier.database.unit_of_work(SYSTEM, Source.API, read_only=True) as uow:
+            actor = directory.active_actor(uow, login)
+        if actor is None:
+            raise _unauthorized("wrong login or app password")
+        return _basic_principal(actor)
+    with verifier.database.unit_of_work(SYSTEM, Source.API) as uow:
         attempt = login_guard.attempt(
             uow,
             login,
@@ -85,8 +99,13 @@ def _basic(
         )
     if attempt.actor is None:  # outside the unit of work, so the failure count is committed
         raise _unauthorized("wrong login or app password")
-    scopes = api_tokens.allowed_scopes(attempt.actor)
-    return Principal(actor=attempt.actor, scopes=scopes, via="basic", full=True)
+    verifier.logins.remember(login, password, guard.login_cache_seconds)
+    return _basic_principal(attempt.actor)
+
+
+def _basic_principal(actor: Actor) -> Principal:
+    scopes = api_tokens.allowed_scopes(actor)
+    return Principal(actor=actor, scopes=scopes, via="basic", full=True)
 
 
 def _bearer(database: Database, token: str) -> Principal:

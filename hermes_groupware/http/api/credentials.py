@@ -119,10 +119,11 @@ def create_app_password(call: Call) -> AppPasswordCreated:
 
 
 def revoke_app_password(call: Call, password_id: int) -> None:
-    """Revoke one of the caller's app passwords."""
+    """Revoke one of the caller's app passwords; this process forgets their verified logins."""
     _require_full(call)
     with call.uow(write=True) as uow:
         app_passwords.revoke_own(uow, password_id)
+    call.logins.forget(call.principal.actor.login)
 
 
 def list_tokens(call: Call) -> TokenList:

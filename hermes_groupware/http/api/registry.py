@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Database, UnitOfWork
 from hermes_groupware.http.api.auth import Principal
+from hermes_groupware.login_cache import LoginCache
 from hermes_groupware.models.enums import Source
 
 PREFIX = "/api/v1"
@@ -108,6 +109,7 @@ class Call:
     principal: Principal
     database: Database
     settings: Settings
+    logins: LoginCache
     query: BaseModel | None = None
     body: BaseModel | None = None
     upload: Upload | None = None

@@ -13,7 +13,7 @@ from freezegun import freeze_time
 from hermes_groupware.models.enums import Visibility
 from hermes_groupware.services import tasks as task_service
 from hermes_groupware.services.lookups import employee_by_login, register_by_code
-from tests.hermes_groupware.http.api.conftest import ApiServer
+from tests.hermes_groupware.http.api.conftest import PASSWORD, ApiServer
 
 
 @pytest.fixture(autouse=True)
@@ -155,3 +155,18 @@ def test_inactive_owner_token_is_401(api_server: ApiServer) -> None:
             uow.session.execute(
                 update(Employee).where(Employee.login == "tdabrowski").values(is_active=True)
             )
+
+
+def test_basic_shares_the_caldav_login_cache(api_server: ApiServer) -> None:
+    """A pair CalDAV verified moments ago needs no Argon2 in the API: while its login is locked
+    out it still works there, as in CalDAV; a pair never verified is refused."""
+    propfind = api_server.http.request(
+        "PROPFIND", f"{api_server.base}/", auth=("kwojcik", PASSWORD),
+        headers={"Depth": "0"}, timeout=30,
+    )  # fmt: skip
+    assert propfind.status_code == 207
+    for login in ("kwojcik", "tdabrowski"):
+        for _ in range(api_server.settings.caldav.lockout_failures):
+            _assert_401(api_server.call("GET", "/me", login=login, password="guess-guess-1"))
+    assert api_server.call("GET", "/me", login="kwojcik").status_code == 200
+    assert api_server.call("GET", "/me", login="tdabrowski").status_code == 429

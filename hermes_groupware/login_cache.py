@@ -1,8 +1,11 @@
-"""Logins verified in the last few seconds, shared by Radicale's auth plugin and the fast path.
+"""Logins verified in the last few seconds, shared in one process by everything that takes
+HTTP Basic with an app password: Radicale's auth plugin, the CalDAV fast path and the API.
 
 Clients send Basic auth on every request; remembering a verified (login, password) pair for
 ``[caldav] login_cache_seconds`` spares an Argon2 hash per request. Pairs are kept as salted
-HMACs, so the process never holds a password in plain text after the request.
+HMACs, so the process never holds a password in plain text after the request. Revoking an
+app password forgets the employee's pairs in this process; other processes keep theirs
+until the entries end.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ class LoginCache:
 
     def __init__(self) -> None:
         self._salt = secrets.token_bytes(16)
-        self._expiry: dict[str, float] = {}
+        self._expiry: dict[str, tuple[str, float]] = {}  # fingerprint -> login, expiry
         self._lock = threading.Lock()
 
     def _fingerprint(self, login: str, password: str) -> str:
@@ -31,10 +34,10 @@ class LoginCache:
         """Whether this pair was verified and its entry has not expired."""
         fingerprint = self._fingerprint(login, password)
         with self._lock:
-            expires = self._expiry.get(fingerprint)
-            if expires is None:
+            entry = self._expiry.get(fingerprint)
+            if entry is None:
                 return False
-            if expires < time.monotonic():
+            if entry[1] < time.monotonic():
                 del self._expiry[fingerprint]
                 return False
             return True
@@ -45,5 +48,10 @@ class LoginCache:
         with self._lock:
             if len(self._expiry) >= _MAX_ENTRIES:
                 now = time.monotonic()
-                self._expiry = {k: v for k, v in self._expiry.items() if v >= now}
-            self._expiry[fingerprint] = time.monotonic() + seconds
+                self._expiry = {k: v for k, v in self._expiry.items() if v[1] >= now}
+            self._expiry[fingerprint] = (login, time.monotonic() + seconds)
+
+    def forget(self, login: str) -> None:
+        """Drop every pair of ``login`` (an app password was revoked: verify again)."""
+        with self._lock:
+            self._expiry = {k: v for k, v in self._expiry.items() if v[0] != login}
