@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
+from sqlalchemy import update
+
 from hermes_groupware.db.session import Actor, Database
+from hermes_groupware.models import Lease
 from hermes_groupware.models.enums import Source
 from hermes_groupware.services import leases
 from hermes_groupware.services.leases import DatabaseLease
@@ -72,3 +76,25 @@ def test_a_dead_holder_is_taken_over_once_its_lease_expires(
         assert time.monotonic() >= expires - 0.2  # not before the dead holder's lease ended
         assert holder(fresh_database, imap_settings) != "dead-host:4242:x"
     assert holder(fresh_database, imap_settings) is None  # released when stopped
+
+
+def test_a_poller_that_lost_its_lease_stops_polling_until_it_gets_it_back(
+    fresh_database: Database, dovecot: Dovecot, imap_user: MailUser, imap_settings: ImapSettings
+) -> None:
+    """E.g. it hung longer than the lease and another instance took over meanwhile."""
+    name = leases.IMAP_PREFIX + imap_settings.mailbox_id
+    survivor, intake = poller(fresh_database, imap_settings)
+    with running(survivor):
+        wait_for(lambda: holder(fresh_database, imap_settings) is not None)
+        with fresh_database.unit_of_work(Actor.system("test"), Source.SYSTEM) as uow:
+            taken = uow.now() + dt.timedelta(seconds=60)
+            uow.session.execute(
+                update(Lease).where(Lease.name == name).values(holder="other:1:y", expires_at=taken)
+            )
+        time.sleep(SECONDS / 3 + 0.5)  # the poller's next renewal fails
+        dovecot.append(imap_user, message("while the other holds it"))
+        time.sleep(1.5)
+        assert intake.attempts == []
+        with fresh_database.unit_of_work(Actor.system("test"), Source.SYSTEM) as uow:
+            leases.release(uow.session, name, "other:1:y", now=uow.now())
+        wait_for(lambda: intake.subjects == ["while the other holds it"], timeout=5)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from pathlib import Path
+
+from sqlalchemy import create_engine
 
 from hermes_groupware.db.session import Database, UnitOfWork
+from hermes_groupware.filestore import FileStore
 from hermes_groupware.services import leases
 from hermes_groupware.services.leases import DatabaseLease
 
@@ -70,3 +74,14 @@ def test_racing_instances_get_exactly_one_holder(fresh_database: Database) -> No
     assert winner.hold(succeeded=True)
     winner.release()
     assert contenders[0 if winner is not contenders[0] else 1].hold()
+
+
+def test_an_unreachable_database_means_not_holding_it(tmp_path: Path) -> None:
+    """A poller must not go on as the holder while another instance may take the lease over."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'missing' / 'hermes.db'}")
+    lease = DatabaseLease(Database(engine, FileStore(tmp_path / "files", 1024)), "imap:x", 30)
+    try:
+        assert not lease.hold()
+        lease.release()  # logged, not raised: the lease then expires by itself
+    finally:
+        engine.dispose()
