@@ -16,6 +16,7 @@ from hermes_groupware.http.console import (
     admin_feeds,
     admin_mail,
     admin_people,
+    admin_rules,
     admin_schedules,
     auth,
     employee,
@@ -42,7 +43,15 @@ def create_console(settings: Settings, database: Database) -> Flask:
     console = auth.Context(settings=settings, database=database)
     blueprint = Blueprint("console", __name__, url_prefix=PREFIX)
     blueprint.add_url_rule("/", "home", _home)
-    for module in (auth, employee, admin_feeds, admin_schedules, admin_mail, admin_people):
+    for module in (
+        auth,
+        employee,
+        admin_feeds,
+        admin_schedules,
+        admin_mail,
+        admin_people,
+        admin_rules,
+    ):
         module.register(blueprint)
     app.register_blueprint(blueprint)
     app.jinja_env.globals.update(t=t, csrf_token=auth.csrf_token, local_time=local_time)
@@ -75,15 +84,12 @@ def local_time(moment: dt.datetime | None) -> str:
 
 def _domain_error(error: HermesError) -> tuple[str, int]:
     status = next((code for cls, code in _STATUS.items() if isinstance(error, cls)), 400)
-    field = getattr(error, "field", None)
-    return render_template("error.html", status=status, message=error.message, field=field), status
+    return render_template("error.html", status=status, message=error.message), status
 
 
 def _http_error(error: HTTPException) -> tuple[str, int]:
     status = error.code or 500
-    return render_template(
-        "error.html", status=status, message=error.description, field=None
-    ), status
+    return render_template("error.html", status=status, message=error.description), status
 
 
 def _secure(response: Response) -> Response:

@@ -209,3 +209,23 @@ def test_employees_console_password_absence_handover(console_server: ConsoleServ
     assert employee.get("/admin/employees").status_code == 403
     refused = employee.post("/admin/employees/console-password", {"login": "admin"})
     assert refused.status_code == 403
+
+
+def test_notification_rules(console_server: ConsoleServer) -> None:
+    admin = console_server.client("admin")
+    rule = {"name": "Nowa reklamacja", "event": "assigned", "register": "REK",
+            "recipients": "assignee group:reklamacje", "channel": "email"}  # fmt: skip
+    assert admin.post("/admin/rules/new", rule).status_code == 302
+    page = admin.get("/admin/rules")
+    assert "Nowa reklamacja" in page.text
+    assert "group:reklamacje" in page.text
+    for bad, field in (({"recipients": "nobody-here"}, "to"), ({"event": "never"}, "event"),
+                       ({"recipients": ""}, "recipients")):  # fmt: skip
+        refused = admin.post("/admin/rules/new", {**rule, **bad})
+        assert refused.status_code == 400
+        assert field in refused.text
+    delete = re.search(r'action="/console(/admin/rules/\d+/delete)"', page.text)
+    assert delete is not None
+    assert admin.post(delete[1]).status_code == 302
+    assert "Nowa reklamacja" not in admin.get("/admin/rules").text
+    assert console_server.client("jkowalski").get("/admin/rules").status_code == 403
