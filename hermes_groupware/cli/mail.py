@@ -13,18 +13,17 @@ from typing import Any
 
 from hermes_groupware.cli.context import CommandContext
 from hermes_groupware.cli.output import print_json, print_table
-from hermes_groupware.db.session import Database
 from hermes_groupware.errors import InvalidInput
 from hermes_groupware.models import InboundMessage
 from hermes_groupware.models.enums import InboundStatus, MailChannel, Source
 from hermes_groupware.services import access, mailbox
 from mail_gateway.errors import MalformedMessage, TemporaryFailure
 from mail_gateway.html_text import sanitize_html
-from mail_gateway.intake import GATEWAY, Intake
+from mail_gateway.intake import Intake
 from mail_gateway.mime import parse_message
 from mail_gateway.origin import Origin
 from mail_gateway.outbox_sender import send_due
-from mail_gateway.processing import release_message
+from mail_gateway.release import Release, release
 from mail_gateway.smtp_server import GatewayHandler
 
 EX_DATAERR = 65
@@ -239,17 +238,10 @@ def _delete(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 
 def _release(ctx: CommandContext, args: argparse.Namespace) -> int:
-    database: Database = ctx.current_database
     with ctx.unit_of_work(read_only=True) as uow:
         access.require_admin(uow.actor)
         task_id = access.readable_task_id(uow.session, uow.actor, args.task)
-    intake = _intake(ctx)
-    with database.unit_of_work(GATEWAY, Source.EMAIL) as uow:
-        row = mailbox.message(uow, args.id)
-        if row.status is InboundStatus.POSTED:
-            print(f"hermes-groupware: message {args.id} is already posted", file=sys.stderr)
-            return 5
-        release_message(uow, row, intake.config, task_id)
-        status = row.status
+    decision = Release(ctx.actor, Source.CLI, args.id, task_id)
+    status = release(ctx.current_database, decision, _intake(ctx).config)  # 5 when posted
     print(f"message {args.id}: {status} to {args.task}")
     return 0
