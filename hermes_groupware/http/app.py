@@ -75,7 +75,7 @@ def create_app(settings: Settings) -> WSGIApp:
     api = create_api(settings, runtime.database, runtime.logins)  # /api/v1 (issue 9)
     from hermes_groupware.http.console.app import create_console  # noqa: PLC0415 - as above
 
-    console = create_console(settings, runtime.database)  # the web console under /console/
+    console = create_console(settings, runtime.database, runtime.logins)  # /console/
 
     def direct(environ: dict[str, Any], path: str) -> Written | None:
         """Answers written whole without Radicale: feeds, unsubscribe links, the fast path."""

@@ -22,6 +22,7 @@ from hermes_groupware.http.console import (
     employee,
 )
 from hermes_groupware.http.console.i18n import browser_locale, t
+from hermes_groupware.login_cache import LoginCache
 
 PREFIX = "/console"
 #: Only our own script and styles; no framing (clickjacking), no plugins, forms post here only
@@ -36,11 +37,14 @@ _SECURITY_HEADERS = {
 _STATUS = {InvalidInput: 400, PermissionDenied: 403, NotFound: 404, Conflict: 409}
 
 
-def create_console(settings: Settings, database: Database) -> Flask:
-    """The WSGI application serving ``/console/``."""
+def create_console(
+    settings: Settings, database: Database, logins: LoginCache | None = None
+) -> Flask:
+    """The WSGI application serving ``/console/``; ``logins``: the process's cache of verified
+    app-password logins, shared with CalDAV and the API (a revoked password leaves it)."""
     app = Flask(__name__, static_url_path=f"{PREFIX}/static")
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # forms only; no uploads
-    console = auth.Context(settings=settings, database=database)
+    console = auth.Context(settings=settings, database=database, logins=logins or LoginCache())
     blueprint = Blueprint("console", __name__, url_prefix=PREFIX)
     blueprint.add_url_rule("/", "home", _home)
     for module in (

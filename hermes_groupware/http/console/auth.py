@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database, UnitOfWork
+from hermes_groupware.login_cache import LoginCache
 from hermes_groupware.models.enums import Source
 from hermes_groupware.services import console_sessions
 from hermes_groupware.services.console_sessions import ConsoleUser, Guard, Lifetimes
@@ -40,10 +41,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Context:
-    """What every view needs: the settings, the database, and the session limits."""
+    """What every view needs: the settings, the database, the process's cache of verified
+    app-password logins, and the session limits."""
 
     settings: Settings
     database: Database
+    logins: LoginCache
 
     @property
     def lifetimes(self) -> Lifetimes:

@@ -76,9 +76,11 @@ def create_app_password() -> str:
 
 
 def revoke_app_password(password_id: int) -> Response:
-    """Revoke one of one's own app passwords (someone else's is not found)."""
+    """Revoke one of one's own app passwords (someone else's is not found); this process
+    forgets the employee's verified logins (others within ``[caldav] login_cache_seconds``)."""
     with context().uow(write=True) as uow:
         app_passwords.revoke_own(uow, password_id)
+    context().logins.forget(user().actor.login)  # CalDAV in this process stops at once
     return redirect(url_for("console.connect"))
 
 

@@ -25,6 +25,14 @@ def _no_markup(html: str) -> None:
     assert ESCAPED in html
 
 
+def _propfind(server: ConsoleServer, password: str) -> int:
+    response = requests.request(
+        "PROPFIND", f"{server.base}/jkowalski/", auth=("jkowalski", password),
+        headers={"Depth": "0"}, timeout=30,
+    )  # fmt: skip
+    return response.status_code
+
+
 def test_app_password_create_use_revoke(console_server: ConsoleServer) -> None:
     client = console_server.client("jkowalski")
     page = client.post("/app-passwords", {"label": XSS})
@@ -34,6 +42,7 @@ def test_app_password_create_use_revoke(console_server: ConsoleServer) -> None:
     assert password is not None
     with console_server.database.unit_of_work(Actor.system("t"), Source.CLI) as uow:
         assert directory.check_app_password(uow, "jkowalski", password[1]) is not None
+    assert _propfind(console_server, password[1]) == 207  # CalDAV now remembers the login
     listing = client.get("/connect")
     _no_markup(listing.text)
     assert password[1] not in listing.text  # shown once
@@ -42,6 +51,7 @@ def test_app_password_create_use_revoke(console_server: ConsoleServer) -> None:
     assert client.post(f"/app-passwords/{revoke[2]}/revoke").status_code == 302
     with console_server.database.unit_of_work(Actor.system("t"), Source.CLI) as uow:
         assert directory.check_app_password(uow, "jkowalski", password[1]) is None
+    assert _propfind(console_server, password[1]) == 401  # and forgot it at the revocation
     other = console_server.client("ebrown")  # someone else's id is not found
     assert other.post(f"/app-passwords/{revoke[2]}/revoke").status_code == 404
 
