@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from hermes_groupware.db.session import Actor, UnitOfWork
 from hermes_groupware.errors import InvalidInput, PermissionDenied
 from hermes_groupware.models import ConsolePassword, ConsoleSession, Employee
-from hermes_groupware.services import login_guard
+from hermes_groupware.services import audit, login_guard
 from hermes_groupware.services.directory import MIN_PASSWORD_LENGTH, actor_for
 from hermes_groupware.services.lookups import employee_by_login
 
@@ -94,6 +94,7 @@ def set_password(uow: UnitOfWork, login: str, password: str) -> None:
     row.password_hash = _HASHER.hash(password)
     row.updated_at = uow.now()
     uow.session.execute(delete(ConsoleSession).where(ConsoleSession.employee_id == employee.id))
+    audit.record(uow, "console_password.set", "employee", login)
     uow.session.flush()
 
 

@@ -6,9 +6,11 @@ import datetime as dt
 
 import pytest
 from freezegun import freeze_time
+from sqlalchemy import select
 
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import InvalidInput, PermissionDenied
+from hermes_groupware.models import AuditEntry
 from hermes_groupware.services import console_sessions
 from hermes_groupware.services.console_sessions import Guard, Lifetimes
 from tests.factories import Factory
@@ -26,6 +28,10 @@ def test_only_oneself_or_an_administrator_sets_it(uow: UnitOfWork, make: Factory
     jan, ola = make.employee("jan"), make.employee("ola")
     console_sessions.set_password(uow, "jan", PASSWORD)  # the system actor is an administrator
     console_sessions.set_password(make.as_(jan), "jan", PASSWORD + "!")
+    actions = uow.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.object_id == "jan")
+    ).all()
+    assert actions.count("console_password.set") == 2
     with pytest.raises(PermissionDenied):
         console_sessions.set_password(make.as_(ola), "jan", PASSWORD)
     with pytest.raises(InvalidInput, match="password"):
