@@ -154,7 +154,7 @@ def header_text(raw: str) -> str:
     """
     data = raw.encode("utf-8", errors="surrogateescape")
     text = decode_8bit(data)
-    return _FOLD.sub("", text)
+    return _FOLD.sub("", text).replace("\x00", "")  # NUL: never text, and PostgreSQL refuses it
 
 
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
@@ -237,4 +237,4 @@ def _piece_text(charset: str | None, value: bytes | str) -> str:
 
 def decode_header_value(raw: str) -> str:
     """A header value from the parser, fully decoded to display text."""
-    return decode_words(header_text(raw))
+    return decode_words(header_text(raw)).replace("\x00", "")  # an encoded word may hide one

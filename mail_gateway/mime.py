@@ -596,7 +596,7 @@ class _Walker:
         text, note = decode_body(data, view.charset)
         if note:
             self.body.notes.append(note)
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
         if ctype == "text/html":
             if self.body.html is None:
                 self.body.html = text
@@ -758,7 +758,7 @@ def _one_line(text: str) -> str:
     return _CONTROL.sub("", _LINEBREAKS.sub(" ", text).replace("\t", " ")).strip()
 
 
-_MSG_ID = re.compile(r"<([^<>\s]{1,900})>")
+_MSG_ID = re.compile(r"<([^<>\s\x00-\x1f\x7f]{1,900})>")  # no controls: PostgreSQL refuses NUL
 
 
 def _message_id(raw: str | None) -> str | None:
@@ -768,7 +768,7 @@ def _message_id(raw: str | None) -> str | None:
     found = _MSG_ID.search(text)
     if found:
         return found.group(1)
-    return text if text and len(text) <= 900 and not any(c.isspace() for c in text) else None
+    return text if text and len(text) <= 900 and text.isprintable() and " " not in text else None
 
 
 def _message_ids(values: list[str]) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 BOUNDED = settings(
-    max_examples=150,
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "150")),
     deadline=None,
     derandomize=bool(os.environ.get("CI")),
     suppress_health_check=[HealthCheck.too_slow],
