@@ -37,8 +37,12 @@ def register(blueprint: Blueprint) -> None:
         admin_required(rotate_feed),
         methods=["POST"],
     )
-    rule("/admin/feeds/<int:feed_id>/revoke", "revoke_feed", admin_required(revoke_feed),
-         methods=["POST"])  # fmt: skip
+    rule(
+        "/admin/feeds/<int:feed_id>/revoke",
+        "revoke_feed",
+        admin_required(revoke_feed),
+        methods=["POST"],
+    )
 
 
 def list_feeds() -> str:

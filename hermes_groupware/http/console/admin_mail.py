@@ -36,8 +36,12 @@ def register(blueprint: Blueprint) -> None:
             methods=["POST"],
         )
     rule("/admin/outbox", "outbox", admin_required(outbox))
-    rule("/admin/outbox/<int:message_id>/retry", "retry_outbound", admin_required(retry_outbound),
-         methods=["POST"])  # fmt: skip
+    rule(
+        "/admin/outbox/<int:message_id>/retry",
+        "retry_outbound",
+        admin_required(retry_outbound),
+        methods=["POST"],
+    )
 
 
 def quarantine() -> str:

@@ -32,7 +32,7 @@ def register(blueprint: Blueprint) -> None:
         admin_required(delete_absence),
         methods=["POST"],
     )
-    rule("/admin/handover", "handover", admin_required(handover), methods=["POST"])  # fmt: skip
+    rule("/admin/handover", "handover", admin_required(handover), methods=["POST"])
 
 
 def employees() -> str:

@@ -21,8 +21,12 @@ def register(blueprint: Blueprint) -> None:
     rule = blueprint.add_url_rule
     rule("/admin/rules", "rules", admin_required(list_rules))
     rule("/admin/rules/new", "new_rule", admin_required(new_rule), methods=["POST"])
-    rule("/admin/rules/<int:rule_id>/delete", "delete_rule", admin_required(delete_rule),
-         methods=["POST"])  # fmt: skip
+    rule(
+        "/admin/rules/<int:rule_id>/delete",
+        "delete_rule",
+        admin_required(delete_rule),
+        methods=["POST"],
+    )
 
 
 def list_rules() -> str:

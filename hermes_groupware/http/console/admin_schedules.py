@@ -27,8 +27,12 @@ def register(blueprint: Blueprint) -> None:
     rule("/admin/schedules", "schedules", admin_required(list_schedules))
     rule("/admin/schedules/new", "new_schedule", admin_required(new_schedule), methods=["POST"])
     rule("/admin/schedules/<int:schedule_id>", "schedule", admin_required(show_schedule))
-    rule("/admin/schedules/<int:schedule_id>/run-now", "run_schedule",
-         admin_required(run_schedule), methods=["POST"])  # fmt: skip
+    rule(
+        "/admin/schedules/<int:schedule_id>/run-now",
+        "run_schedule",
+        admin_required(run_schedule),
+        methods=["POST"],
+    )
 
 
 def list_schedules() -> str:

@@ -16,6 +16,7 @@ from hermes_groupware.http.console import (
     admin_feeds,
     admin_mail,
     admin_people,
+    admin_registers,
     admin_rules,
     admin_schedules,
     auth,
@@ -54,6 +55,7 @@ def create_console(
         admin_schedules,
         admin_mail,
         admin_people,
+        admin_registers,
         admin_rules,
     ):
         module.register(blueprint)

@@ -35,7 +35,7 @@ def register(blueprint: Blueprint) -> None:
     )
     rule("/apple-profile", "apple_profile", login_required(apple_profile), methods=["POST"])
     rule("/feeds", "my_feeds", login_required(my_feeds))
-    rule("/password", "password", login_required(password), methods=["GET", "POST"])  # fmt: skip
+    rule("/password", "password", login_required(password), methods=["GET", "POST"])
 
 
 def caldav_address() -> str:

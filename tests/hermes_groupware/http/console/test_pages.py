@@ -239,3 +239,22 @@ def test_notification_rules(console_server: ConsoleServer) -> None:
     assert admin.post(delete[1]).status_code == 302
     assert "Nowa reklamacja" not in admin.get("/admin/rules").text
     assert console_server.client("jkowalski").get("/admin/rules").status_code == 403
+
+
+def test_registers(console_server: ConsoleServer) -> None:
+    admin = console_server.client("admin")
+    page = admin.get("/admin/registers")
+    assert 'id="register-REK"' in page.text
+    form = {"name": "Reklamacje klientów", "colour": "#c62828", "inbound_email": "",
+            "default_assignee": "mzielinska", "manager": ""}  # fmt: skip
+    assert admin.post("/admin/registers/REK", form).status_code == 302
+    assert "Reklamacje klientów" in admin.get("/admin/registers").text
+    assert admin.post("/admin/registers/REK", {**form, "colour": "red"}).status_code == 400
+    assert admin.post("/admin/registers/NOPE", form).status_code == 400
+    grant = {"login": "ebrown", "level": "read"}
+    assert admin.post("/admin/registers/REK/grant", grant).status_code == 302
+    both = admin.post("/admin/registers/REK/grant", {**grant, "group": "serwis"})
+    assert both.status_code == 400
+    assert (
+        console_server.client("ebrown").post("/admin/registers/REK/grant", grant).status_code == 403
+    )
