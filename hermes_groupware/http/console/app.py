@@ -6,12 +6,14 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, Response, g, redirect, render_template, url_for
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Flask, Response, g, redirect, render_template, request, url_for
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Database
-from hermes_groupware.errors import Conflict, HermesError, InvalidInput, NotFound, PermissionDenied
+from hermes_groupware.errors import Conflict, HermesError, InvalidInput, PermissionDenied
+from hermes_groupware.errors import NotFound as Missing
+from hermes_groupware.http.api.fields import MAX_ID
 from hermes_groupware.http.console import (
     admin_feeds,
     admin_mail,
@@ -35,7 +37,7 @@ _SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-_STATUS = {InvalidInput: 400, PermissionDenied: 403, NotFound: 404, Conflict: 409}
+_STATUS = {InvalidInput: 400, PermissionDenied: 403, Missing: 404, Conflict: 409}
 
 
 def create_console(
@@ -66,6 +68,7 @@ def create_console(
     def start() -> None:
         g.console = console
         g.locale = browser_locale()
+        _refuse_unstorable()
         auth.load_user()
         if g.user is not None:
             g.locale = g.user.locale if g.user.locale in ("pl", "en") else "pl"
@@ -74,6 +77,15 @@ def create_console(
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_secure)
     return app
+
+
+def _refuse_unstorable() -> None:
+    """Ids the database cannot hold are not found, and text with NUL (PostgreSQL refuses it)
+    is a bad request, before any query could fail on them."""
+    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
+        raise NotFound()
+    if any("\x00" in value for _, values in request.form.lists() for value in values):
+        raise BadRequest("form fields must not contain NUL characters")
 
 
 def _home() -> Any:
