@@ -16,7 +16,7 @@ from hermes_groupware.errors import InvalidInput
 from hermes_groupware.filestore import CHUNK
 from hermes_groupware.http.api.registry import Upload
 
-_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]{0,63}/[A-Za-z0-9][\w.+-]{0,63}")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]{0,63}/[A-Za-z0-9][\w.+-]{0,63}", re.ASCII)
 _FALLBACK = "application/octet-stream"
 
 

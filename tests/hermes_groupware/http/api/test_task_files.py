@@ -10,6 +10,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from hermes_groupware.http.api.uploads import media_type
 from hermes_groupware.models import Task
 from hermes_groupware.services import access, items
 from tests.hermes_groupware.http.api.conftest import ApiServer, serving
@@ -88,6 +89,12 @@ def test_who_may(api_server: ApiServer) -> None:
     viewer = _task(api_server, "jkowalski", see=True, edit=False)
     refused = api_server.call("POST", f"/tasks/{viewer}/files?filename=a", token=jan, data=b"x")
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "permission_denied")
+
+
+def test_only_plain_media_types_are_kept() -> None:
+    assert media_type("Application/PDF") == "application/pdf"
+    for odd in ("text/plain; charset=utf-8", "tekst/zażółć", "text/html\r\nX-Evil: 1", "pdf"):
+        assert media_type(odd) == "application/octet-stream", odd
 
 
 def test_names_and_parts_are_required(api_server: ApiServer) -> None:
