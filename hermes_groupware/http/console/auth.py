@@ -86,6 +86,8 @@ def csrf_token() -> str:
 def load_user() -> None:
     """Before every request: who is logged in, and refuse a POST without a valid CSRF token."""
     g.user = None
+    if request.endpoint == "static":  # the script and styles need no session
+        return
     token = request.cookies.get(COOKIE)
     if token:
         with context().database.unit_of_work(SYSTEM, Source.API) as uow:
@@ -99,9 +101,10 @@ def load_user() -> None:
 
 
 def _check_origin() -> None:
-    """A browser names the page a POST came from; another site's is refused (login CSRF)."""
+    """A browser names the page a POST came from; another site's, or a hidden one ("null",
+    a sandboxed frame), is refused (login CSRF)."""
     origin = request.headers.get("Origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+    if origin and urlsplit(origin).netloc != request.host:
         raise Forbidden("cross-site request refused")
 
 

@@ -102,10 +102,19 @@ def test_every_post_needs_the_csrf_token(console_server: ConsoleServer) -> None:
         assert "CSRF" in refused.text
     other = console_server.client("ebrown")  # another session's token does not fit
     assert client.post("/app-passwords", {"label": "csrf"}, csrf=other.csrf).status_code == 403
-    foreign = client.post(
-        "/app-passwords", {"label": "csrf"}, headers={"Origin": "https://evil.example"}
+    for origin in ("https://evil.example", "null"):
+        foreign = client.post("/app-passwords", {"label": "csrf"}, headers={"Origin": origin})
+        assert foreign.status_code == 403
+    login_csrf = console_server.client().http.post(
+        console_server.url("/login"),
+        data={"login": "ebrown", "password": PASSWORDS["ebrown"]},
+        headers={"Origin": "https://evil.example"},
+        allow_redirects=False,
+        timeout=30,
     )
-    assert foreign.status_code == 403
+    assert login_csrf.status_code == 403
+    same = client.post("/app-passwords", {"label": "csrf"}, headers={"Origin": console_server.base})
+    assert same.status_code == 200
     assert client.post("/app-passwords", {"label": "csrf"}).status_code == 200
     assert client.post("/logout", csrf="").status_code == 403
 
