@@ -45,7 +45,9 @@ def document(api: Api) -> dict[str, Any]:
         "info": {
             "title": "Hermes Groupware API",
             "version": "1",
-            "description": "Tasks, employees, registers and credentials of Hermes Groupware. "
+            "description": "Tasks and their files, employees, registers, feeds, saved views, "
+            "report schedules, notification rules, the mail queues and credentials of Hermes "
+            "Groupware. "
             "Every error is {error: {code, message, field}}.",
         },
         "paths": paths,
