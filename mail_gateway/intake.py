@@ -16,9 +16,8 @@ import threading
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from hermes_groupware.config import Settings
+from hermes_groupware.db.outage import DATABASE_UNAVAILABLE
 from hermes_groupware.db.session import Actor, Database
 from hermes_groupware.models.enums import InboundStatus, Source
 from hermes_groupware.services import mailbox
@@ -28,6 +27,8 @@ from mail_gateway.processing import GatewayConfig, parse, process_message
 
 log = logging.getLogger(__name__)
 GATEWAY = Actor.system("e-mail")
+#: the raw bytes cannot be stored: the database is away, or the file store (disk full)
+_STORE_UNAVAILABLE: tuple[type[Exception], ...] = (*DATABASE_UNAVAILABLE, OSError)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class Intake:
                     uidvalidity=origin.uidvalidity,
                     uid=origin.uid,
                 )
-        except (OperationalError, InterfaceError, OSError) as exc:
+        except _STORE_UNAVAILABLE as exc:
             log.warning("could not store an inbound message: %s", exc)
             raise TemporaryFailure("the message store is unavailable") from exc
         if stored.duplicate:
@@ -91,7 +92,7 @@ class Intake:
                     return InboundStatus.RECEIVED  # another instance has it, or it is done
                 process_message(uow, row, self.config, parsed, raw)
                 return row.status
-        except (OperationalError, InterfaceError) as exc:
+        except DATABASE_UNAVAILABLE as exc:
             raise TemporaryFailure("the database is unavailable") from exc
         except Exception as exc:  # any bug in processing: count the try, keep the mail
             return self._failed(inbound_id, exc)
@@ -110,7 +111,7 @@ class Intake:
                     f"{type(exc).__name__}: {exc}"[:500],
                     max_attempts=self.config.max_attempts,
                 )
-        except (OperationalError, InterfaceError) as db_exc:
+        except DATABASE_UNAVAILABLE as db_exc:
             raise TemporaryFailure("the database is unavailable") from db_exc
         return InboundStatus.QUARANTINED if quarantined else InboundStatus.RECEIVED
 

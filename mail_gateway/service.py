@@ -13,9 +13,8 @@ import threading
 import time
 from collections.abc import Callable, Collection
 
-from sqlalchemy.exc import OperationalError
-
 from hermes_groupware.config import Settings
+from hermes_groupware.db.outage import DATABASE_UNAVAILABLE
 from hermes_groupware.db.session import Database
 from hermes_groupware.errors import ConfigError
 from hermes_groupware.services.leases import IMAP_PREFIX, DatabaseLease
@@ -33,6 +32,7 @@ from mail_gateway.smtp_server import GatewayController, GatewayHandler, server_t
 log = logging.getLogger(__name__)
 _OUTBOX_BATCH = 50
 MAIL_ROLES = ("smtp", "imap", "worker")
+_RETRY_NEXT_ROUND: tuple[type[Exception], ...] = (TemporaryFailure, *DATABASE_UNAVAILABLE)
 
 
 class MailService:
@@ -141,7 +141,7 @@ class MailService:
                 and time.monotonic() < deadline
             ):
                 pass
-        except (TemporaryFailure, OperationalError) as exc:
+        except _RETRY_NEXT_ROUND as exc:
             log.warning("mail worker: %s", exc)
 
     def _work(self) -> None:

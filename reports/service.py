@@ -12,9 +12,9 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.exc import OperationalError
 
 from hermes_groupware.config import Settings
+from hermes_groupware.db.outage import DATABASE_UNAVAILABLE
 from hermes_groupware.db.session import Database
 from reports.scheduler import instance_id, tick
 
@@ -54,7 +54,7 @@ class ReportService:
     def _tick(self) -> None:
         try:
             result = tick(self.db, self.settings, instance=self.instance)
-        except OperationalError as exc:  # database away: the next tick tries again
+        except DATABASE_UNAVAILABLE as exc:  # database away: the next tick tries again
             log.warning("report scheduler: %s", exc)
             return
         if result.materialised or result.delivered:

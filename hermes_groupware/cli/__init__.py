@@ -12,8 +12,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
-
 from hermes_groupware import __version__, logs
 from hermes_groupware.cli import (
     audit,
@@ -32,6 +30,7 @@ from hermes_groupware.cli import (
     views,
 )
 from hermes_groupware.cli.context import CommandContext
+from hermes_groupware.db.outage import DATABASE_UNAVAILABLE
 from hermes_groupware.errors import (
     ConfigError,
     Conflict,
@@ -117,8 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HermesError as exc:
         print(f"hermes-groupware: {exc.message}", file=sys.stderr)
         return next((code for cls, code in EXIT_CODES.items() if isinstance(exc, cls)), 1)
-    except OperationalError as exc:
-        print(f"hermes-groupware: database unavailable: {exc.orig}", file=sys.stderr)
+    except DATABASE_UNAVAILABLE as exc:
+        reason = getattr(exc, "orig", None) or exc
+        print(f"hermes-groupware: database unavailable: {reason}", file=sys.stderr)
         return EX_TEMPFAIL
     except BrokenPipeError:  # output piped into head(1) and the like
         sys.stderr.close()
