@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, Response, g, redirect, render_template, requ
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
 from hermes_groupware.config import Settings
+from hermes_groupware.db.outage import DATABASE_UNAVAILABLE
 from hermes_groupware.db.session import Database
 from hermes_groupware.errors import Conflict, HermesError, InvalidInput, PermissionDenied
 from hermes_groupware.errors import NotFound as Missing
@@ -73,6 +74,8 @@ def create_console(
         if g.user is not None:
             g.locale = g.user.locale if g.user.locale in ("pl", "en") else "pl"
 
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.register_error_handler(unavailable, _database_unavailable)
     app.register_error_handler(HermesError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_secure)
@@ -103,6 +106,14 @@ def local_time(moment: dt.datetime | None) -> str:
 def _domain_error(error: HermesError) -> tuple[str, int]:
     status = next((code for cls, code in _STATUS.items() if isinstance(error, cls)), 400)
     return render_template("error.html", status=status, message=error.message), status
+
+
+def _database_unavailable(_error: Exception) -> tuple[str, int, dict[str, str]]:
+    message = t(
+        "The database is not reachable just now; try again in a moment.",
+        "Baza danych jest chwilowo niedostępna; spróbuj za chwilę.",
+    )
+    return render_template("error.html", status=503, message=message), 503, {"Retry-After": "5"}
 
 
 def _http_error(error: HTTPException) -> tuple[str, int]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from hermes_groupware.db.session import Actor
+from hermes_groupware.db.session import Actor, Database, make_engine
 from hermes_groupware.http.console.app import create_console
 from hermes_groupware.models import ConsoleSession
 from hermes_groupware.models.enums import Source
@@ -195,3 +196,16 @@ def test_settings_replace_keeps_console_defaults(console_server: ConsoleServer) 
     settings = dataclasses.replace(console_server.settings)
     assert settings.console.session_hours == 12
     assert settings.console.idle_minutes == 60
+
+
+def test_database_outage_is_503(console_server: ConsoleServer, tmp_path: Path) -> None:
+    gone = Database(
+        make_engine(f"sqlite:///{tmp_path}/missing/dir/x.db"), console_server.database.files
+    )
+    client = create_console(console_server.settings, gone).test_client()
+    client.set_cookie("hermes_console", "some-token", path="/console/")
+    response = client.get("/console/connect")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "Baza danych" in response.get_data(as_text=True)
+    gone.engine.dispose()
