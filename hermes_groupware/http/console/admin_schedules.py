@@ -11,7 +11,8 @@ from werkzeug.wrappers import Response
 
 from hermes_groupware.errors import InvalidInput
 from hermes_groupware.http.console import forms
-from hermes_groupware.http.console.auth import admin_required, context
+from hermes_groupware.http.console.auth import admin_required, context, user
+from hermes_groupware.http.console.schedule_preview import preview_text
 from hermes_groupware.models.enums import ReportFormat, ReportKind
 from hermes_groupware.services import report_schedule_admin, report_schedules
 from hermes_groupware.services.report_schedule_admin import ScheduleSpec
@@ -27,6 +28,11 @@ def register(blueprint: Blueprint) -> None:
     rule("/admin/schedules", "schedules", admin_required(list_schedules))
     rule("/admin/schedules/new", "new_schedule", admin_required(new_schedule), methods=["POST"])
     rule("/admin/schedules/<int:schedule_id>", "schedule", admin_required(show_schedule))
+    rule(
+        "/admin/schedules/<int:schedule_id>/preview",
+        "preview_schedule",
+        admin_required(preview_schedule),
+    )
     rule(
         "/admin/schedules/<int:schedule_id>/run-now",
         "run_schedule",
@@ -84,6 +90,17 @@ def show_schedule(schedule_id: int) -> Any:
         runs = report_schedule_admin.list_runs(uow, schedule_id, limit=20)
         upcoming = report_schedule_admin.upcoming(view, uow.now())
     return render_template("admin_schedule.html", schedule=view, runs=runs, upcoming=upcoming)
+
+
+def preview_schedule(schedule_id: int) -> str:
+    """The mail's text as it would go out now, built with the viewer's rights."""
+    ctx = context()
+    with ctx.uow() as uow:
+        view = report_schedule_admin.get_schedule(uow, schedule_id)
+        text = preview_text(
+            uow, view, locale=user().locale, body_rows=ctx.settings.reports.body_rows
+        )
+    return render_template("schedule_preview.html", schedule=view, text=text)
 
 
 def run_schedule(schedule_id: int) -> Response:

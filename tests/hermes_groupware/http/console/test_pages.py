@@ -3,6 +3,7 @@ hostile values from tasks, mail and forms are shown as text, never as markup."""
 
 from __future__ import annotations
 
+import datetime as dt
 import plistlib
 import re
 
@@ -10,7 +11,7 @@ import requests
 from sqlalchemy import select
 
 from hermes_groupware.db.session import Actor
-from hermes_groupware.models import Feed, InboundMessage, TaskItem
+from hermes_groupware.models import Feed, InboundMessage, Task, TaskItem
 from hermes_groupware.models.enums import InboundStatus, Source
 from hermes_groupware.services import directory
 from tests.hermes_groupware.http.console.conftest import ConsoleServer
@@ -137,6 +138,15 @@ def test_schedule_monday_report_and_run_now(console_server: ConsoleServer) -> No
     upcoming = re.search(r'id="upcoming">([^<]+)<', page.text)
     assert upcoming is not None
     assert upcoming[1].count("08:00") == 5
+    overdue = console_server.task(f"Zaległe {XSS}")
+    with console_server.uow() as uow:  # due yesterday: overdue
+        task = uow.session.scalars(select(Task).where(Task.number == overdue)).one()
+        task.due = uow.now() - dt.timedelta(days=1)
+    preview = admin.get(f"{path}/preview")
+    assert preview.status_code == 200
+    assert overdue in preview.text
+    assert "<script>alert" not in preview.text
+    assert "Zaległe &lt;script&gt;" in preview.text  # the text table may cut the subject
     assert admin.post(f"{path}/run-now").status_code == 302
     assert "queued" in admin.get(path).text
     assert "Poniedziałkowy raport" in admin.get("/admin/schedules").text
