@@ -425,9 +425,7 @@ def _validate(settings: Settings, values: dict[str, dict[str, tuple[Any, str]]],
             source("caldav", "delete_policy"),
             "expected cancel, delete or refuse",
         )
-    for key in ("session_hours", "idle_minutes"):
-        if getattr(settings.console, key) < 1:
-            raise ConfigError(f"[console] {key}", source("console", key), "expected at least 1")
+    _validate_console(settings, source)
     _validate_mail(settings, source)
     _validate_operations(settings, source)
     _validate_rules(settings, source)
@@ -436,6 +434,12 @@ def _validate(settings: Settings, values: dict[str, dict[str, tuple[Any, str]]],
         raise ConfigError(
             "[database] url", source("database", "url"), "only sqlite and postgresql are supported"
         )
+
+
+def _validate_console(settings: Settings, source: Any) -> None:
+    for key in ("session_hours", "idle_minutes"):
+        if getattr(settings.console, key) < 1:
+            raise ConfigError(f"[console] {key}", source("console", key), "expected at least 1")
 
 
 def _validate_operations(settings: Settings, source: Any) -> None:
