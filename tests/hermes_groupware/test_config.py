@@ -121,3 +121,11 @@ def test_mail_settings_are_validated(tmp_path: Path) -> None:
 
 def test_default_location_is_the_working_directory() -> None:
     assert Path("config.toml") == DEFAULT_CONFIG
+
+
+def test_console_lifetimes_are_validated(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[server]\ndemo = true\n[console]\nidle_minutes = 0\n")
+    with pytest.raises(ConfigError, match=r"\[console\] idle_minutes") as error:
+        load_settings(path, env={})
+    assert str(path) in str(error.value)
+    assert load_settings(path, env={"HERMES_CONSOLE_IDLE_MINUTES": "5"}).console.idle_minutes == 5
