@@ -1,9 +1,9 @@
 """Hands queued outbound mail to the relay, with retries and the same Message-ID each time.
 
-Rows are claimed with ``SKIP LOCKED`` on PostgreSQL (several instances send in parallel
-without sending one message twice) and under SQLite's single writer otherwise. A ``4xx`` or a
-connection failure retries with exponential backoff; a ``5xx`` for the recipient marks the
-message dead and the address as bouncing.
+Rows are claimed one at a time with ``SKIP LOCKED`` on PostgreSQL (several instances send in
+parallel without sending one message twice) and under SQLite's single writer otherwise. A
+``4xx`` or a connection failure retries with exponential backoff; a ``5xx`` for the recipient
+marks the message dead and the address as bouncing.
 """
 
 from __future__ import annotations
@@ -37,12 +37,22 @@ def send_due(
     *,
     limit: int = 20,
 ) -> int:
-    """Send what is due now over one relay connection; returns how many were handed over."""
+    """Send up to ``limit`` due messages over one relay connection; returns how many were
+    handed over.
+
+    Each message is claimed, sent and marked in its own transaction: a process killed mid-way
+    repeats at most the one message in hand (same Message-ID), and SQLite's write lock is
+    never held across more than one conversation with the relay.
+    """
     sent = 0
     connection = _RelayConnection(relay)
     try:
-        with db.unit_of_work(GATEWAY, Source.EMAIL) as uow:
-            for message in mailbox.claim_due(uow, limit=limit):
+        for _ in range(limit):
+            with db.unit_of_work(GATEWAY, Source.EMAIL) as uow:
+                claimed = mailbox.claim_due(uow, limit=1)
+                if not claimed:
+                    break
+                message = claimed[0]
                 if message.channel == "sms":
                     sent += _send_sms(uow, message, sms or SmsSettings())
                 else:
