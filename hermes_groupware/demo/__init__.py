@@ -30,6 +30,7 @@ from hermes_groupware.models.enums import (
     Visibility,
 )
 from hermes_groupware.services import (
+    console_sessions,
     custom_fields,
     customers,
     delegation,
@@ -124,8 +125,9 @@ def _directory(uow: UnitOfWork, demo_mode: bool) -> None:
             is_admin=admin,
             groups=groups,
         )
-        if demo_mode:
+        if demo_mode:  # the same demo password opens CalDAV, the API and the web console
             directory.set_app_password(uow, login, label="demo", password=DEMO_APP_PASSWORD)
+            console_sessions.set_password(uow, login, DEMO_APP_PASSWORD)
     for code, name, colour, assignee, inbound, default in REGISTERS:
         registers.add_register(
             uow,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from hermes_groupware import demo
 from hermes_groupware.db.session import Actor, Database, make_engine
 from hermes_groupware.http.console.app import create_console
 from hermes_groupware.models import ConsoleSession
@@ -209,3 +210,9 @@ def test_database_outage_is_503(console_server: ConsoleServer, tmp_path: Path) -
     assert response.headers["Retry-After"] == "5"
     assert "Baza danych" in response.get_data(as_text=True)
     gone.engine.dispose()
+
+
+def test_demo_employees_log_in_with_the_demo_password(console_server: ConsoleServer) -> None:
+    client = console_server.client()
+    assert client.login("anowak", demo.DEMO_APP_PASSWORD).status_code == 302
+    assert "Agnieszka Nowak" in client.get("/connect").text
