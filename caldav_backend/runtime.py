@@ -93,7 +93,7 @@ class Runtime:
     def writing(self, login: str) -> Iterator[UnitOfWork]:
         """The request's write transaction, with the projection locked and current."""
         with self.database.unit_of_work(self.actor(login), Source.CALDAV) as uow:
-            projection.catch_up(uow.session, uow.now())
+            projection.catch_up(uow.session, uow.now(), directory=False)
             token = _write.set(uow)
             try:
                 yield uow

@@ -233,7 +233,7 @@ class Collection(radicale_storage.BaseCollection):
                     uow, key, fields, self.runtime.settings.caldav.default_register
                 )
         client = projection.ClientObject(key, task_id, href, fields.uid, text)
-        projection.catch_up(uow.session, uow.now(), overrides=[client])
+        projection.catch_up(uow.session, uow.now(), overrides=[client], directory=False)
         stored = uow.session.scalar(self._live().where(CalendarObject.href == href))
         if stored is None:  # the change took the task out of this collection (e.g. cancelled)
             return item, replaced
@@ -253,7 +253,7 @@ class Collection(radicale_storage.BaseCollection):
                     delete_task(uow, obj.task_id)
                 else:
                     set_status(uow, obj.task_id, TaskStatus.CANCELLED)
-        projection.catch_up(uow.session, uow.now())
+        projection.catch_up(uow.session, uow.now(), directory=False)
         still = uow.session.scalar(self._live().where(CalendarObject.href == href))
         if still is not None:  # e.g. a delegate cancelled it but the owner keeps it open
             raise errors.forbidden("the task stays in this list")

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Text, and_, cast, func, select
+from sqlalchemy import Connection, Text, and_, cast, func, select, union
 from sqlalchemy.orm import Session
 
 from hermes_groupware.models import (
@@ -156,25 +156,32 @@ def catch_up(
     overrides: Sequence[ClientObject] = (),
     *,
     max_entries: int | None = None,
+    directory: bool = True,
 ) -> bool:
     """Apply journal entries since the last run (O(changes)); call in a write transaction.
 
     With ``max_entries`` it stops after about that many entries, so a huge import can be
-    applied in several short transactions. Returns True when the projection is current.
+    applied in several short transactions. A change of the directory (group membership,
+    register names or colours) then re-renders every task, ``max_entries`` tasks per call.
+    Writers pass ``directory=False``: they apply the journal (their own change included) but
+    leave that pass to readers, so a write never waits for a whole re-render.
+    Returns True when the projection is current (writers: when the journal is applied).
     """
     current = state(session, lock=True)
-    directory_version = session.scalar(select(JournalCounter.directory_version)) or 0
-    if directory_version != current.directory_version:
-        task_ids: set[int] = set(session.scalars(select(Task.id)))
-        task_ids |= set(
-            session.scalars(
-                select(CalendarObject.task_id).where(CalendarObject.task_id.isnot(None))
-            )
-        )
-        current.directory_version = directory_version
-        current.applied_seq = session.scalar(select(JournalCounter.last_seq)) or 0
-        _refresh(session, current, sorted(task_ids), now, overrides)
-        return True
+    done = _apply_journal(session, current, now, overrides, max_entries)
+    if done and directory:
+        done = _apply_directory(session, current, now, max_entries)
+    session.flush()
+    return done
+
+
+def _apply_journal(
+    session: Session,
+    current: CalendarState,
+    now: dt.datetime,
+    overrides: Sequence[ClientObject],
+    max_entries: int | None,
+) -> bool:
     applied = 0
     done = False
     while max_entries is None or applied < max_entries:
@@ -192,8 +199,35 @@ def catch_up(
         overrides = ()  # applied with the journal entries they belong to
     if overrides:
         _refresh(session, current, sorted({o.task_id for o in overrides}), now, overrides)
-    session.flush()
     return done
+
+
+def _apply_directory(
+    session: Session, current: CalendarState, now: dt.datetime, limit: int | None
+) -> bool:
+    """Carry on re-rendering every task (in id order, ``limit`` per call) for the newest
+    directory version; a change during the pass starts it over. True once it is complete."""
+    target = session.scalar(select(JournalCounter.directory_version)) or 0
+    if target == current.directory_version:
+        return True
+    if current.rerender_version != target:
+        current.rerender_version, current.rerender_cursor = target, 0
+    task_ids = _task_ids_after(session, current.rerender_cursor, limit)
+    _refresh(session, current, task_ids, now, ())
+    if limit is not None and len(task_ids) == limit:
+        current.rerender_cursor = task_ids[-1]
+        return False
+    current.directory_version = target
+    return True
+
+
+def _task_ids_after(session: Session, after: int, limit: int | None) -> list[int]:
+    """Tasks, and tasks that left objects behind, with an id above ``after``."""
+    ids = union(
+        select(Task.id.label("id")).where(Task.id > after),
+        select(CalendarObject.task_id.label("id")).where(CalendarObject.task_id > after),
+    ).subquery()
+    return list(session.scalars(select(ids.c.id).order_by(ids.c.id).limit(limit)))
 
 
 def _children_of(session: Session, task_ids: set[int]) -> Iterable[int]:

@@ -67,6 +67,10 @@ class CalendarState(Base):
     last_modseq: Mapped[int] = mapped_column(seq_type)
     epoch: Mapped[str] = mapped_column(String(16))
     directory_version: Mapped[int] = mapped_column(Integer)
+    #: a directory change re-renders every task, a chunk per transaction: for which
+    #: directory version, and up to which task id
+    rerender_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rerender_cursor: Mapped[int] = mapped_column(seq_type, default=0, server_default="0")
 
 
 class LoginFailure(Base):

@@ -1,0 +1,96 @@
+"""The calendar projection after directory changes: re-rendered in steps, counted by triggers."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+from hermes_groupware.db.session import UnitOfWork
+from hermes_groupware.models import CalendarObject
+from hermes_groupware.services.directory import add_group, add_member
+from hermes_groupware.services.registers import RegisterChanges, RegisterView, update_register
+from sync import projection
+from tests.factories import Factory
+
+
+def _names(uow: UnitOfWork, register: RegisterView) -> list[str]:
+    """For each live object of the register's list, which of the test's names it shows."""
+    bodies = uow.session.scalars(
+        select(CalendarObject.body).where(
+            CalendarObject.collection == f"register:{register.code}", ~CalendarObject.deleted
+        )
+    )
+    return sorted(
+        next(n for n in ("Stara", "Nowa", "Inna") if f"CATEGORIES:{n}" in (b or "")) for b in bodies
+    )
+
+
+def _seven_tasks(uow: UnitOfWork, make: Factory) -> RegisterView:
+    responsible, register = make.employee(), make.register(name="Stara")
+    for n in range(7):
+        make.task(register, responsible, f"zadanie {n}")
+    assert projection.catch_up(uow.session, uow.now())
+    return register
+
+
+def test_a_register_rename_re_renders_every_task_a_chunk_at_a_time(
+    uow: UnitOfWork, make: Factory
+) -> None:
+    register = _seven_tasks(uow, make)
+    update_register(uow, register.code, RegisterChanges(name="Nowa"))
+    assert projection.is_behind(uow.session)  # the trigger counted the rename
+    partial: list[list[str]] = []
+    while not projection.catch_up(uow.session, uow.now(), max_entries=3):
+        partial.append(_names(uow, register))
+    assert len(partial) >= 2
+    assert partial[0].count("Nowa") == 3
+    assert "Stara" in partial[0]
+    assert _names(uow, register) == ["Nowa"] * 7
+    assert not projection.is_behind(uow.session)
+
+
+def test_a_writer_leaves_the_re_render_to_readers(uow: UnitOfWork, make: Factory) -> None:
+    register = _seven_tasks(uow, make)
+    update_register(uow, register.code, RegisterChanges(name="Nowa"))
+    assert projection.catch_up(uow.session, uow.now(), directory=False)
+    assert _names(uow, register) == ["Stara"] * 7
+    assert projection.is_behind(uow.session)
+    assert projection.catch_up(uow.session, uow.now())
+    assert _names(uow, register) == ["Nowa"] * 7
+
+
+def test_a_change_during_the_pass_starts_it_over(uow: UnitOfWork, make: Factory) -> None:
+    register = _seven_tasks(uow, make)
+    update_register(uow, register.code, RegisterChanges(name="Nowa"))
+    assert not projection.catch_up(uow.session, uow.now(), max_entries=3)
+    update_register(uow, register.code, RegisterChanges(name="Inna"))
+    while not projection.catch_up(uow.session, uow.now(), max_entries=3):
+        pass
+    assert _names(uow, register) == ["Inna"] * 7
+
+
+def test_plain_sql_directory_changes_count_and_no_op_updates_do_not(
+    uow: UnitOfWork, make: Factory
+) -> None:
+    register = _seven_tasks(uow, make)
+    employee = make.employee()
+    session = uow.session
+    same = "UPDATE registers SET name = name, colour = colour WHERE id = :id"
+    session.execute(text(same), {"id": register.id})
+    assert not projection.is_behind(session)
+    session.execute(
+        text("UPDATE registers SET colour = '#000000' WHERE id = :id"), {"id": register.id}
+    )
+    assert projection.is_behind(session)
+    assert projection.catch_up(session, uow.now())
+    add_group(uow, "zespol", "Zespół")
+    assert not projection.is_behind(session)  # an empty group changes no calendar
+    add_member(uow, "zespol", employee.login)
+    assert projection.is_behind(session)
+    assert projection.catch_up(session, uow.now())
+    session.execute(text("DELETE FROM group_members"))
+    assert projection.is_behind(session)
+    assert projection.catch_up(session, uow.now())
+    session.execute(
+        text("UPDATE employees SET time_zone = 'Europe/London' WHERE id = :id"), {"id": employee.id}
+    )
+    assert projection.is_behind(session)
