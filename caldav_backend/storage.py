@@ -114,6 +114,15 @@ class Collection(radicale_storage.BaseCollection):
         epoch = projection.state(uow.session, lock=False).epoch
         return epoch, projection.collection_modseq(uow.session, self._key())
 
+    def _live_object(self, uow: UnitOfWork, href: str) -> CalendarObject | None:
+        """The live object at ``href`` (looked up by the unique index: see _by_href)."""
+        found = uow.session.scalar(
+            select(CalendarObject).where(
+                CalendarObject.collection == self._key(), CalendarObject.href == href
+            )
+        )
+        return None if found is None or found.deleted else found
+
     def _live(self) -> Any:
         return select(CalendarObject).where(
             CalendarObject.collection == self._key(), ~CalendarObject.deleted
@@ -142,7 +151,8 @@ class Collection(radicale_storage.BaseCollection):
             statement = _live_rows(names, by_href=True)
             for start in range(0, len(wanted), 500):
                 chunk = {"key": key, "hrefs": wanted[start : start + 500]}
-                found.update((row.href, row) for row in connection.execute(statement, chunk))
+                rows = connection.execute(statement, chunk)
+                found.update((row.href, row) for row in rows if not row.deleted)
         return found
 
     def rows_if_current(
@@ -160,7 +170,8 @@ class Collection(radicale_storage.BaseCollection):
                 result = connection.execute(statement, chunk).all()
                 if projection.behind(result[0]):  # never empty: one position row at least
                     return None
-                found.update((row.href, row) for row in result if row.href is not None)
+                live = (row for row in result if row.href is not None and not row.deleted)
+                found.update((row.href, row) for row in live)
         return found
 
     def get_filtered(self, filters: Iterable[Any]) -> Iterable[tuple[radicale_item.Item, bool]]:
@@ -221,7 +232,7 @@ class Collection(radicale_storage.BaseCollection):
         text = item.serialize()
         with errors.translated():
             fields = ical.read_client(text, projection.component_of(key))
-            old = uow.session.scalar(self._live().where(CalendarObject.href == href))
+            old = self._live_object(uow, href)
             replaced = self._item(old) if old is not None else None
             if old is not None and old.task_id is not None:
                 shown = old.body
@@ -234,7 +245,7 @@ class Collection(radicale_storage.BaseCollection):
                 )
         client = projection.ClientObject(key, task_id, href, fields.uid, text)
         projection.catch_up(uow.session, uow.now(), overrides=[client], directory=False)
-        stored = uow.session.scalar(self._live().where(CalendarObject.href == href))
+        stored = self._live_object(uow, href)
         if stored is None:  # the change took the task out of this collection (e.g. cancelled)
             return item, replaced
         return self._item(stored), replaced
@@ -244,7 +255,7 @@ class Collection(radicale_storage.BaseCollection):
         if href is None:
             raise errors.forbidden("calendars are defined by Hermes and cannot be deleted")
         uow = self.runtime.write_unit()
-        obj = uow.session.scalar(self._live().where(CalendarObject.href == href))
+        obj = self._live_object(uow, href)
         if obj is None:
             raise radicale_storage.ComponentNotFoundError(href)
         with errors.translated():
@@ -254,7 +265,7 @@ class Collection(radicale_storage.BaseCollection):
                 else:
                     set_status(uow, obj.task_id, TaskStatus.CANCELLED)
         projection.catch_up(uow.session, uow.now(), directory=False)
-        still = uow.session.scalar(self._live().where(CalendarObject.href == href))
+        still = self._live_object(uow, href)
         if still is not None:  # e.g. a delegate cancelled it but the owner keeps it open
             raise errors.forbidden("the task stays in this list")
 
@@ -264,26 +275,32 @@ def _live_rows(names: tuple[str, ...], *, by_href: bool) -> Any:
     """A collection's live objects (some of them, ``by_href``): built once per shape, since
     the fast path runs it on every request."""
     columns = [getattr(CalendarObject, name) for name in names]
-    statement = select(CalendarObject.href, *columns).where(
+    if by_href:  # tombstones are dropped by the caller: see _by_href
+        return select(CalendarObject.href, CalendarObject.deleted, *columns).where(_by_href())
+    return select(CalendarObject.href, *columns).where(
         CalendarObject.collection == bindparam("key"), ~CalendarObject.deleted
     )
-    if by_href:
-        statement = statement.where(CalendarObject.href.in_(bindparam("hrefs", expanding=True)))
-    return statement
+
+
+def _by_href() -> Any:
+    """Objects of a collection by href, tombstones included (at most one row per href).
+
+    With ``NOT deleted`` in the query PostgreSQL took the partial (collection, uid) index of
+    live objects and read the whole collection whenever its statistics were stale (after a
+    bulk catch-up: 25 ms for a multiget of 100 at 10,000 items instead of 0.3 ms); without it,
+    only the unique (collection, href) index fits."""
+    return and_(
+        CalendarObject.collection == bindparam("key"),
+        CalendarObject.href.in_(bindparam("hrefs", expanding=True)),
+    )
 
 
 @functools.cache
 def _rows_at_position(names: tuple[str, ...]) -> Any:
     """Some live objects of a collection, outer-joined to the projection's position row."""
     columns = [getattr(CalendarObject, name) for name in names]
-    wanted = and_(
-        CalendarObject.collection == bindparam("key"),
-        CalendarObject.href.in_(bindparam("hrefs", expanding=True)),
-        ~CalendarObject.deleted,
-    )
-    return projection.POSITION.add_columns(CalendarObject.href, *columns).outerjoin(
-        CalendarObject, wanted
-    )
+    found = projection.POSITION.add_columns(CalendarObject.href, CalendarObject.deleted, *columns)
+    return found.outerjoin(CalendarObject, _by_href())  # deleted is None: no object matched
 
 
 def _recurring(body: str | None) -> bool:

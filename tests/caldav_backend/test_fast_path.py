@@ -402,3 +402,10 @@ def test_get_and_multiget_see_a_change_written_straight_into_the_database(
     listed = fast_path.respond(_environ("REPORT", "/jkowalski/register-han/", multiget))
     assert listed is not None
     assert dict(got[1])["ETag"].encode() in listed[2]
+    with dav_server.database.engine.begin() as conn:  # cancelled: a tombstone stays
+        conn.execute(text("UPDATE tasks SET status = 'cancelled' WHERE id = :id"), {"id": task_id})
+    assert fast_path.respond(_environ("GET", href)) is None  # Radicale words the 404
+    gone = fast_path.respond(_environ("REPORT", "/jkowalski/register-han/", multiget))
+    assert gone is not None
+    assert b"404 Not Found" in gone[2]
+    assert b"BEGIN:VCALENDAR" not in gone[2]
