@@ -16,7 +16,7 @@ from hermes_groupware.db.session import Actor, UnitOfWork
 from hermes_groupware.errors import InvalidInput, NotFound
 from hermes_groupware.models import AppPassword, Employee, Group, group_members
 from hermes_groupware.models.enums import Locale
-from hermes_groupware.services import access, audit, changes
+from hermes_groupware.services import access, audit
 from hermes_groupware.services.lookups import employee_by_login, group_by_slug, logins_by_id
 from hermes_groupware.services.registers import validate_email
 
@@ -123,7 +123,6 @@ def _join(session: Session, group_id: int, employee_id: int) -> None:
     )
     if not session.scalar(select(member)):
         session.execute(insert(group_members).values(group_id=group_id, employee_id=employee_id))
-        changes.directory_changed(session)
 
 
 def list_employees(uow: UnitOfWork, *, include_inactive: bool = False) -> list[EmployeeView]:
