@@ -12,11 +12,12 @@ from werkzeug.wrappers import Response
 from hermes_groupware.http.api.feeds import links
 from hermes_groupware.http.console import forms
 from hermes_groupware.http.console.auth import admin_required, context, user
-from hermes_groupware.models.enums import FeedProfile, Redaction, Visibility
+from hermes_groupware.models.enums import FeedProfile, Redaction, TaskStatus, Visibility
 from hermes_groupware.services import feed_access, feeds
 from hermes_groupware.services.feeds import FeedSpec
 
 PREVIEW_ROWS = 50
+_CLOSED = (TaskStatus.DONE, TaskStatus.CANCELLED)
 
 
 class _Preview(Exception):  # a signal, not an error: leaving the block rolls the trial back
@@ -94,7 +95,9 @@ def new_feed() -> Any:
 
 
 def _shown(rows: list[feed_access.FeedTask], redaction: Redaction) -> list[dict[str, Any]]:
-    """What a subscriber sees of each task: its subject, or just "busy"."""
+    """What a subscriber sees of each task: its subject, or just "busy"; overdue ones marked
+    (due passed, still open), as everywhere tasks are listed."""
+    now = dt.datetime.now(dt.UTC)
     return [
         {
             "number": row.number,
@@ -103,6 +106,7 @@ def _shown(rows: list[feed_access.FeedTask], redaction: Redaction) -> list[dict[
             "register": row.register_code,
             "due": row.due or row.planned_start,
             "status": row.status.value,
+            "overdue": row.due is not None and row.due < now and row.status not in _CLOSED,
         }
         for row in rows
     ]

@@ -54,15 +54,17 @@ class ConsoleServer:
         """A unit of work on the server's database (setup and checks)."""
         return self.database.unit_of_work(Actor.system("test"), Source.CLI)
 
-    def task(self, subject: str, register: str = "REK", login: str = "mzielinska") -> str:
-        """A new task due in two days; returns its number."""
+    def task(
+        self, subject: str, register: str = "REK", login: str = "mzielinska", due_in_days: int = 2
+    ) -> str:
+        """A new task due in ``due_in_days`` (negative: overdue); returns its number."""
         with self.uow() as uow:
             task = create_task(
                 uow,
                 register_id=register_by_code(uow.session, register).id,
                 subject=subject,
                 responsible_id=employee_by_login(uow.session, login).id,
-                changes=TaskChanges(due=uow.now() + dt.timedelta(days=2)),
+                changes=TaskChanges(due=uow.now() + dt.timedelta(days=due_in_days)),
             )
             return task.number
 

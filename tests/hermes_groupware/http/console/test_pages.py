@@ -3,7 +3,6 @@ hostile values from tasks, mail and forms are shown as text, never as markup."""
 
 from __future__ import annotations
 
-import datetime as dt
 import plistlib
 import re
 
@@ -11,7 +10,7 @@ import requests
 from sqlalchemy import select
 
 from hermes_groupware.db.session import Actor
-from hermes_groupware.models import Feed, InboundMessage, Task, TaskItem
+from hermes_groupware.models import Feed, InboundMessage, TaskItem
 from hermes_groupware.models.enums import InboundStatus, Source
 from hermes_groupware.services import directory
 from tests.hermes_groupware.http.console.conftest import ConsoleServer
@@ -87,6 +86,18 @@ def test_feed_preview_create_and_my_feeds(console_server: ConsoleServer) -> None
     assert preview.status_code == 200
     _no_markup(preview.text)
     assert number in preview.text
+    late = console_server.task("Spóźniona reklamacja", due_in_days=-1)
+    preview_rows = preview.text.split('id="preview"')[1]
+    assert number in preview_rows
+    assert late not in preview_rows  # made after that preview
+    shown = admin.post("/admin/feeds/new", {**form, "action": "preview"}).text
+    assert re.search(rf'<tr class="overdue"><td>{re.escape(late)}</td>', shown)
+    assert not re.search(rf'<tr class="overdue"><td>{re.escape(number)}</td>', shown)
+    busy = admin.post("/admin/feeds/new", {**form, "redaction": "busy", "action": "preview"})
+    assert number in busy.text
+    assert "&lt;script&gt;" not in busy.text.split('id="preview"')[1]  # only "busy" is shown
+    assert "<em>Zajęty</em>" in busy.text
+    assert '<option value="busy" selected>' in busy.text  # the form keeps what was chosen
     with console_server.uow() as uow:  # the trial feed was rolled back
         assert not [n for n in uow.session.scalars(select(Feed.name)) if "Reklamacje" in n]
     created = admin.post("/admin/feeds/new", {**form, "action": "create"})
@@ -138,10 +149,7 @@ def test_schedule_monday_report_and_run_now(console_server: ConsoleServer) -> No
     upcoming = re.search(r'id="upcoming">([^<]+)<', page.text)
     assert upcoming is not None
     assert upcoming[1].count("08:00") == 5
-    overdue = console_server.task(f"Zaległe {XSS}")
-    with console_server.uow() as uow:  # due yesterday: overdue
-        task = uow.session.scalars(select(Task).where(Task.number == overdue)).one()
-        task.due = uow.now() - dt.timedelta(days=1)
+    overdue = console_server.task(f"Zaległe {XSS}", due_in_days=-1)
     preview = admin.get(f"{path}/preview")
     assert preview.status_code == 200
     assert overdue in preview.text
