@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from hermes_groupware.db.session import Actor, UnitOfWork
 from hermes_groupware.errors import InvalidInput, PermissionDenied
@@ -145,9 +145,12 @@ def log_in(
             expires_at=now + lifetimes.absolute,
         )
     )
-    uow.session.execute(  # sweep this employee's dead sessions while here
+    uow.session.execute(  # sweep every dead session while here: logins are rare, tables small
         delete(ConsoleSession).where(
-            ConsoleSession.employee_id == employee.id, ConsoleSession.expires_at <= now
+            or_(
+                ConsoleSession.expires_at <= now,
+                ConsoleSession.last_seen_at < now - lifetimes.idle,
+            )
         )
     )
     uow.session.flush()

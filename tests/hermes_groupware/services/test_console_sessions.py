@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import InvalidInput, PermissionDenied
-from hermes_groupware.models import AuditEntry
+from hermes_groupware.models import AuditEntry, ConsoleSession
 from hermes_groupware.services import console_sessions
 from hermes_groupware.services.console_sessions import Guard, Lifetimes
 from tests.factories import Factory
@@ -92,3 +92,16 @@ def test_own_change_needs_the_current_password(uow: UnitOfWork, make: Factory) -
     assert _log_in(uow, "jan", PASSWORD + "!").token is not None
     with pytest.raises(PermissionDenied):
         console_sessions.change_own_password(uow, PASSWORD, PASSWORD)  # the system is nobody
+
+
+def test_a_login_sweeps_dead_sessions(uow: UnitOfWork, make: Factory) -> None:
+    make.employee("jan")
+    make.employee("ola")
+    console_sessions.set_password(uow, "jan", PASSWORD)
+    console_sessions.set_password(uow, "ola", PASSWORD)
+    with freeze_time("2026-03-02 08:00:00"):
+        _log_in(uow, "ola")
+    with freeze_time("2026-03-02 09:00:00"):  # ola's session idled out half an hour ago
+        _log_in(uow, "jan")
+        owners = uow.session.scalars(select(ConsoleSession.employee_id)).all()
+    assert len(owners) == 1
