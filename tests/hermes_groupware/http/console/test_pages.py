@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import plistlib
 import re
+import uuid
 
 import requests
 from sqlalchemy import select
 
 from hermes_groupware.db.session import Actor
-from hermes_groupware.models import Feed, InboundMessage, TaskItem
-from hermes_groupware.models.enums import InboundStatus, Source
-from hermes_groupware.services import directory
+from hermes_groupware.models import Feed, InboundMessage, OutboundMessage, TaskItem
+from hermes_groupware.models.enums import InboundStatus, OutboundStatus, Source
+from hermes_groupware.services import directory, mailbox
 from tests.hermes_groupware.http.console.conftest import ConsoleServer
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -190,13 +191,32 @@ def test_quarantine_release_to_a_task(console_server: ConsoleServer) -> None:
     assert again.status_code == 409
 
 
-def test_quarantine_delete_and_outbox(console_server: ConsoleServer) -> None:
-    spam = console_server.quarantined("Tanie leki", "spam")
+def test_quarantine_retry_delete_and_outbox_retry(console_server: ConsoleServer) -> None:
     admin = console_server.client("admin")
+    held = console_server.quarantined("Bez numeru", "Dzień dobry")
+    assert admin.post(f"/admin/quarantine/{held}/retry").status_code == 302
+    with console_server.uow() as uow:  # processed again at once: still no task to go to
+        row = uow.session.get_one(InboundMessage, held)
+        assert "retry requested by admin" in [str(step) for step in row.trail]
+        assert row.status is not InboundStatus.RECEIVED
+    spam = console_server.quarantined("Tanie leki", "spam")
     assert admin.post(f"/admin/quarantine/{spam}/delete").status_code == 302
     assert admin.get(f"/admin/quarantine/{spam}").status_code == 404
+    with console_server.uow() as uow:
+        dead = mailbox.enqueue(
+            uow, message_id=f"<{uuid.uuid4()}@hermes>", recipient="klient@example.com",
+            raw=b"Subject: x\r\n\r\nx", kind="notification",
+        )  # fmt: skip
+        assert dead is not None
+        dead.status, dead.last_error = OutboundStatus.DEAD, f"550 {XSS}"
+        dead_id = dead.id
+    listed = admin.get("/admin/outbox?status=dead")
+    _no_markup(listed.text)
+    assert f'action="/console/admin/outbox/{dead_id}/retry"' in listed.text
+    assert admin.post(f"/admin/outbox/{dead_id}/retry").status_code == 302
+    with console_server.uow() as uow:
+        assert uow.session.get_one(OutboundMessage, dead_id).status is OutboundStatus.QUEUED
     assert admin.get("/admin/outbox").status_code == 200
-    assert admin.get("/admin/outbox?status=dead").status_code == 200
     assert admin.get("/admin/outbox?status=bogus").status_code == 400
 
 
