@@ -10,7 +10,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from hermes_groupware.http.api.feeds import links
-from hermes_groupware.http.console import mobileconfig
+from hermes_groupware.http.console import forms, mobileconfig
 from hermes_groupware.http.console.auth import context, login_required, user
 from hermes_groupware.services import app_passwords, console_sessions, directory, feeds
 
@@ -52,11 +52,6 @@ def connect() -> str:
     )
 
 
-def _label() -> str:
-    label = " ".join(request.form.get("label", "").split())[:MAX_LABEL]
-    return label or "default"
-
-
 def _new_password(label: str) -> str:
     with context().uow(write=True) as uow:
         return directory.set_app_password(uow, user().actor.login, label=label)
@@ -64,7 +59,7 @@ def _new_password(label: str) -> str:
 
 def create_app_password() -> str:
     """A generated app password for one device, shown on this page once."""
-    label = _label()
+    label = forms.text("label", limit=MAX_LABEL) or "default"
     password = _new_password(label)
     return render_template(
         "app_password.html",
@@ -86,7 +81,7 @@ def revoke_app_password(password_id: int) -> Response:
 
 def apple_profile() -> Response:
     """A ``.mobileconfig`` with a fresh app password for the device (revocable by label)."""
-    label = _label() if request.form.get("label") else "Apple"
+    label = forms.text("label", limit=MAX_LABEL) or "Apple"
     address = urlsplit(request.host_url)
     ssl = address.scheme == "https"
     account = mobileconfig.Account(
