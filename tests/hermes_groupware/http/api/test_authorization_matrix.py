@@ -1,0 +1,185 @@
+"""Every employee × every task × read/write through the real JSON API and the real feed links.
+
+The expected answers come from ``tests.authz_world.EXPECTED`` only: read → 200 else 404 (a
+hidden task is never told apart from a missing one); write → 2xx when editable, 403 when only
+readable, 404 when invisible; an inactive employee's credentials are a 401 everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from icalendar import Calendar
+
+from tests.authz_world import (
+    ACTIVE,
+    ALL_TASKS_VIEW,
+    EXPECTED,
+    HIDDEN_SUBJECT,
+    LOGINS,
+    PRIVATE_VIEW,
+    AuthzWorld,
+    build,
+)
+from tests.hermes_groupware.http.api.conftest import ApiServer
+
+ADMIN_ONLY = ("/quarantine", "/outbox", "/rules")
+
+
+@pytest.fixture(scope="module")
+def world(api_server: ApiServer) -> AuthzWorld:
+    """The matrix office, committed next to the demo data (it uses registers of its own)."""
+    with api_server.uow() as uow:
+        return build(uow)
+
+
+def _as(
+    api_server: ApiServer, world: AuthzWorld, login: str, method: str, path: str, **kw: Any
+) -> requests.Response:
+    if login == "byly":  # each 401 counts as a failed login: keep it from turning into 429
+        api_server.clear_login_failures()
+    return api_server.call(method, path, login=login, password=world.passwords[login], **kw)
+
+
+def _write_status(login: str, key: str, created: int) -> int:
+    rights = EXPECTED[key]
+    if login == "byly":
+        return 401
+    if rights.may_edit(login):
+        return created
+    return 403 if rights.may_read(login) else 404
+
+
+def _read_status(login: str, key: str) -> int:
+    if login == "byly":
+        return 401
+    return 200 if EXPECTED[key].may_read(login) else 404
+
+
+@pytest.mark.parametrize("login", LOGINS)
+def test_task_reads(api_server: ApiServer, world: AuthzWorld, login: str) -> None:
+    for key, task_id in world.task_ids.items():
+        for path in (
+            f"/tasks/{task_id}",
+            f"/tasks/{world.numbers[key]}",
+            f"/tasks/{task_id}/files",
+        ):
+            got = _as(api_server, world, login, "GET", path)
+            assert got.status_code == _read_status(login, key), (login, key, path, got.text)
+
+
+@pytest.mark.parametrize("login", ACTIVE)
+def test_task_list_holds_exactly_the_visible(
+    api_server: ApiServer, world: AuthzWorld, login: str
+) -> None:
+    listed: set[int] = set()
+    for code in ("OTW", "ZAS"):
+        page = _as(api_server, world, login, "GET", "/tasks", params={"register": code})
+        if page.status_code == 200:
+            listed |= {item["id"] for item in page.json()["items"]}
+        else:  # an unreadable register may be refused as a filter; then nothing is listed
+            assert page.status_code in (403, 404), page.text
+    assert {world.key_of(i) for i in listed} == world.visible(login)
+
+
+@pytest.mark.parametrize("login", LOGINS)
+def test_task_writes(api_server: ApiServer, world: AuthzWorld, login: str) -> None:
+    for key, task_id in world.task_ids.items():
+        patched = _as(
+            api_server, world, login, "PATCH", f"/tasks/{task_id}", json={"priority": "high"}
+        )
+        assert patched.status_code == _write_status(login, key, 200), (login, key, patched.text)
+        note = _as(
+            api_server, world, login, "POST", f"/tasks/{task_id}/notes",
+            json={"body": f"Notatka od {login}"},
+        )  # fmt: skip
+        assert note.status_code == _write_status(login, key, 201), (login, key, note.text)
+        upload = _as(
+            api_server, world, login, "POST", f"/tasks/{task_id}/files",
+            params={"filename": "notatka.txt"}, data=b"tresc",
+            headers={"Content-Type": "text/plain"},
+        )  # fmt: skip
+        assert upload.status_code == _write_status(login, key, 201), (login, key, upload.text)
+
+
+@pytest.mark.parametrize("login", LOGINS)
+def test_admin_surfaces(api_server: ApiServer, world: AuthzWorld, login: str) -> None:
+    for path in ADMIN_ONLY:
+        got = _as(api_server, world, login, "GET", path)
+        expected = {"szef": 200, "byly": 401}.get(login, 403)
+        assert got.status_code == expected, (login, path, got.text)
+
+
+def test_the_delegate_never_learns_the_hidden_parent(
+    api_server: ApiServer, world: AuthzWorld
+) -> None:
+    parent_number = world.numbers["ukryty_rodzic"]
+    sub = _as(api_server, world, "delegat", "GET", f"/tasks/{world.task_ids['podzadanie']}")
+    assert sub.status_code == 200
+    assert sub.json()["task"]["parent"] is None
+    listed = _as(api_server, world, "delegat", "GET", "/tasks", params={"register": "ZAS"})
+    for answer in (sub, listed):
+        assert HIDDEN_SUBJECT not in answer.text
+        assert parent_number not in answer.text
+    # the manager, who may see both, is shown the parent: the rule hides, it does not lose
+    boss = _as(api_server, world, "kierownik", "GET", f"/tasks/{world.task_ids['podzadanie']}")
+    assert parent_number in boss.text
+
+
+@pytest.fixture(scope="module")
+def feed_links(api_server: ApiServer, world: AuthzWorld) -> dict[str, str]:
+    """A feed of the everyone-view owned by each active employee (made by the admin)."""
+    links = {}
+    for login in ACTIVE:
+        created = _as(
+            api_server, world, "szef", "POST", "/feeds",
+            json={"name": f"Wszystko {login}", "owner": login, "view": ALL_TASKS_VIEW,
+                  "profile": "both"},
+        )  # fmt: skip
+        assert created.status_code == 201, created.text
+        links[login] = urlsplit(created.json()["links"][0]["https"]).path
+    return links
+
+
+@pytest.mark.parametrize("login", ACTIVE)
+def test_feeds_show_only_what_their_owner_may_see(
+    api_server: ApiServer, world: AuthzWorld, feed_links: dict[str, str], login: str
+) -> None:
+    body = api_server.http.get(api_server.base + feed_links[login], timeout=30)
+    assert body.status_code == 200
+    uids = {str(c["UID"]) for c in Calendar.from_ical(body.text).walk() if "UID" in c}
+    ids = {int(uid.split("-")[1]) for uid in uids}
+    ours = {key for key, task_id in world.task_ids.items() if task_id in ids}
+    assert ours == world.visible(login), (login, uids)
+    if not EXPECTED["ukryty_rodzic"].may_read(login):
+        # no subject, no number, no RELATED-TO (the UIDs carry the task id)
+        assert HIDDEN_SUBJECT not in body.text
+        assert world.numbers["ukryty_rodzic"] not in body.text
+        assert f"hermes-{world.task_ids['ukryty_rodzic']}-" not in body.text
+
+
+@pytest.mark.parametrize("login", ACTIVE)
+def test_feed_management_is_for_owners_and_admins(
+    api_server: ApiServer, world: AuthzWorld, feed_links: dict[str, str], login: str
+) -> None:
+    listed = _as(api_server, world, login, "GET", "/feeds").json()["items"]
+    owners = {feed["owner"] for feed in listed}
+    assert owners <= ({login} if login != "szef" else owners)
+    others = [f for f in _as(api_server, world, "szef", "GET", "/feeds").json()["items"]
+              if f["owner"] != login and f["name"].startswith("Wszystko")]  # fmt: skip
+    for feed in others:
+        got = _as(api_server, world, login, "GET", f"/feeds/{feed['id']}")
+        assert got.status_code == (200 if login == "szef" else 404), (login, feed, got.text)
+
+
+@pytest.mark.parametrize("login", LOGINS)
+def test_views_and_schedules(api_server: ApiServer, world: AuthzWorld, login: str) -> None:
+    view = _as(api_server, world, login, "GET", f"/views/{ALL_TASKS_VIEW}")
+    assert view.status_code == (401 if login == "byly" else 200), (login, view.text)
+    private = _as(api_server, world, login, "GET", f"/views/{PRIVATE_VIEW}")
+    assert private.status_code == {"szef": 200, "kierownik": 200, "byly": 401}.get(login, 404)
+    schedules = _as(api_server, world, login, "GET", "/schedules")
+    assert schedules.status_code == (401 if login == "byly" else 200), (login, schedules.text)
