@@ -155,11 +155,11 @@ def login() -> Any:
         )
         _end_old_session(uow)
     if outcome.token is None:
-        locked = outcome.locked_until is not None
-        log.info("console login refused for %s from %s", name[:64], request.remote_addr)
-        return render_template("login.html", error="locked" if locked else "wrong"), (
-            429 if locked else 401
-        )
+        log.info("console login refused for %r from %s", name[:64], request.remote_addr)
+        if outcome.locked_until is None:
+            return render_template("login.html", error="wrong"), 401
+        wait = max(1, int((outcome.locked_until - dt.datetime.now(dt.UTC)).total_seconds()))
+        return render_template("login.html", error="locked"), 429, {"Retry-After": str(wait)}
     response = redirect(url_for("console.home"))
     _set_cookie(response, outcome.token)
     return response

@@ -69,6 +69,7 @@ def test_back_off_after_repeated_failures(console_server: ConsoleServer) -> None
     assert codes == [401] * threshold
     locked = client.login("jkowalski", PASSWORDS["jkowalski"])  # even the right one waits
     assert locked.status_code == 429
+    assert 1 <= int(locked.headers["Retry-After"]) <= 30
     console_server.clear_login_failures()
     assert client.login("jkowalski", PASSWORDS["jkowalski"]).status_code == 302
 
