@@ -26,7 +26,14 @@ from tests.factories import Factory
 
 LOGINS = ("szef", "kierownik", "czytelnik", "obcy", "delegat", "byly")
 ACTIVE = LOGINS[:-1]
-HIDDEN_SUBJECT = "Przetarg tajny na dostawę serwerów"
+SUBJECTS = {
+    "otwarte": "Oferta dla hurtowni",
+    "zastrzezone": "Sprawa kadrowa",
+    "prywatne": "Urlop na żądanie",
+    "ukryty_rodzic": "Przetarg tajny na dostawę serwerów",
+    "podzadanie": "Wycena szaf rack",
+}
+HIDDEN_SUBJECT = SUBJECTS["ukryty_rodzic"]
 ALL_TASKS_VIEW = "wszystkie-zadania"
 PRIVATE_VIEW = "teczka-kierownika"
 
