@@ -71,6 +71,38 @@ def test_task_reads(api_server: ApiServer, world: AuthzWorld, login: str) -> Non
             assert got.status_code == _read_status(login, key), (login, key, path, got.text)
 
 
+def test_a_hidden_task_reads_like_a_missing_one(api_server: ApiServer, world: AuthzWorld) -> None:
+    missing = _as(api_server, world, "obcy", "GET", "/tasks/999999999")
+    hidden = _as(api_server, world, "obcy", "GET", f"/tasks/{world.task_ids['ukryty_rodzic']}")
+    assert (hidden.status_code, hidden.json()) == (missing.status_code, missing.json())
+
+
+@pytest.fixture(scope="module")
+def files(api_server: ApiServer, world: AuthzWorld) -> dict[str, int]:
+    """One file on every task, attached by the admin: item ids by task key."""
+    attached = {}
+    for key, task_id in world.task_ids.items():
+        sent = _as(
+            api_server, world, "szef", "POST", f"/tasks/{task_id}/files",
+            params={"filename": f"{key}.txt"}, data=key.encode(),
+            headers={"Content-Type": "text/plain"},
+        )  # fmt: skip
+        assert sent.status_code == 201, sent.text
+        attached[key] = sent.json()["id"]
+    return attached
+
+
+@pytest.mark.parametrize("login", LOGINS)
+def test_file_downloads(
+    api_server: ApiServer, world: AuthzWorld, files: dict[str, int], login: str
+) -> None:
+    for key, item_id in files.items():
+        got = _as(api_server, world, login, "GET", f"/tasks/{world.task_ids[key]}/files/{item_id}")
+        assert got.status_code == _read_status(login, key), (login, key, got.text)
+        if got.status_code == 200:
+            assert got.content == key.encode()
+
+
 @pytest.mark.parametrize("login", ACTIVE)
 def test_task_list_holds_exactly_the_visible(
     api_server: ApiServer, world: AuthzWorld, login: str
