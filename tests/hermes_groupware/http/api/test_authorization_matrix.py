@@ -198,20 +198,43 @@ def test_feed_management_is_for_owners_and_admins(
     api_server: ApiServer, world: AuthzWorld, feed_links: dict[str, str], login: str
 ) -> None:
     listed = _as(api_server, world, login, "GET", "/feeds").json()["items"]
-    owners = {feed["owner"] for feed in listed}
-    assert owners <= ({login} if login != "szef" else owners)
-    others = [f for f in _as(api_server, world, "szef", "GET", "/feeds").json()["items"]
-              if f["owner"] != login and f["name"].startswith("Wszystko")]  # fmt: skip
-    for feed in others:
+    assert f"Wszystko {login}" in {feed["name"] for feed in listed}
+    if login != "szef":
+        assert {feed["owner"] for feed in listed} == {login}
+    everyone = _as(api_server, world, "szef", "GET", "/feeds").json()["items"]
+    for feed in [f for f in everyone if f["name"].startswith("Wszystko ")]:
+        allowed = login in ("szef", feed["owner"])
         got = _as(api_server, world, login, "GET", f"/feeds/{feed['id']}")
-        assert got.status_code == (200 if login == "szef" else 404), (login, feed, got.text)
+        assert got.status_code == (200 if allowed else 404), (login, feed, got.text)
+        if not allowed:
+            rotate = _as(api_server, world, login, "POST", f"/feeds/{feed['id']}/rotate", json={})
+            assert rotate.status_code == 404, (login, feed, rotate.text)
+
+
+@pytest.fixture(scope="module")
+def schedule_id(api_server: ApiServer, world: AuthzWorld) -> int:
+    """A report schedule of the manager (not an admin), mailed to the manager."""
+    created = _as(
+        api_server, world, "kierownik", "POST", "/schedules",
+        json={"name": "Zaległe kierownika", "reports": ["overdue"], "cron": "0 8 * * MON",
+              "recipients": ["kierownik"]},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])
 
 
 @pytest.mark.parametrize("login", LOGINS)
-def test_views_and_schedules(api_server: ApiServer, world: AuthzWorld, login: str) -> None:
+def test_views_and_schedules(
+    api_server: ApiServer, world: AuthzWorld, schedule_id: int, login: str
+) -> None:
+    manager_or_admin = {"szef": 200, "kierownik": 200, "byly": 401}
     view = _as(api_server, world, login, "GET", f"/views/{ALL_TASKS_VIEW}")
     assert view.status_code == (401 if login == "byly" else 200), (login, view.text)
     private = _as(api_server, world, login, "GET", f"/views/{PRIVATE_VIEW}")
-    assert private.status_code == {"szef": 200, "kierownik": 200, "byly": 401}.get(login, 404)
-    schedules = _as(api_server, world, login, "GET", "/schedules")
-    assert schedules.status_code == (401 if login == "byly" else 200), (login, schedules.text)
+    assert private.status_code == manager_or_admin.get(login, 404), (login, private.text)
+    one = _as(api_server, world, login, "GET", f"/schedules/{schedule_id}")
+    assert one.status_code == manager_or_admin.get(login, 404), (login, one.text)
+    if login not in manager_or_admin:
+        for method, path in (("POST", "/run-now"), ("DELETE", "")):
+            refused = _as(api_server, world, login, method, f"/schedules/{schedule_id}{path}")
+            assert refused.status_code == 404, (login, method, refused.text)
