@@ -111,10 +111,14 @@ class Runtime:
         with self.statements() as conn:
             behind = projection.is_behind(conn)
         deadline = time.monotonic() + CATCH_UP_SECONDS
+        chunks = 0
         try:
             while behind and time.monotonic() < deadline:
                 with self.database.unit_of_work(system, Source.SYSTEM) as uow:
                     behind = not projection.catch_up(uow.session, uow.now(), max_entries=CHUNK)
+                    chunks += 1
+                    if chunks == 2:  # a backlog: the planner's row counts are out of date
+                        projection.refresh_statistics(uow.session)
         except OperationalError as exc:
             if not _busy(exc):
                 raise

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Text, and_, cast, func, select, union
+from sqlalchemy import Connection, Text, and_, cast, func, select, text, union
 from sqlalchemy.orm import Session
 
 from hermes_groupware.models import (
@@ -173,6 +173,14 @@ def catch_up(
         done = _apply_directory(session, current, now, max_entries)
     session.flush()
     return done
+
+
+def refresh_statistics(session: Session) -> None:
+    """After a large catch-up, on PostgreSQL: ANALYZE the objects, instead of waiting for
+    autovacuum. With the row counts of an emptier table the planner read a whole collection
+    for every multiget (a 10,000-item list: 27 ms a request instead of 0.3 ms)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE calendar_objects"))
 
 
 def _apply_journal(

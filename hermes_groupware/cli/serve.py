@@ -9,6 +9,7 @@ Which roles run is decided in :mod:`hermes_groupware.cli.roles`; the first line 
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import signal
 import threading
@@ -72,10 +73,13 @@ def _serve(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 def _catch_up_calendars(database: Database) -> None:
     """In short transactions, so a big backlog never holds a long lock."""
-    while True:
+    for rounds in itertools.count(1):
         with database.unit_of_work(Actor.system("serve"), Source.SYSTEM) as uow:
             if not projection.is_behind(uow.session):
                 return
             progress("bringing calendars up to date with the change journal…")
-            if projection.catch_up(uow.session, uow.now(), max_entries=2000):
+            done = projection.catch_up(uow.session, uow.now(), max_entries=2000)
+            if rounds == 2:  # a backlog: the planner's row counts are out of date
+                projection.refresh_statistics(uow.session)
+            if done:
                 return

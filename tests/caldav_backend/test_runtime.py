@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
 
 from caldav_backend.runtime import Runtime
 from hermes_groupware.config import Settings
@@ -47,4 +47,40 @@ def test_a_read_while_another_process_writes_serves_the_older_state(
     runtime.ensure_current()
     with engine.connect() as conn:
         assert not projection.is_behind(conn)
+    engine.dispose()
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="PostgreSQL's planner statistics")
+def test_a_large_catch_up_refreshes_the_planner_statistics(
+    db_factory: DatabaseFactory, tmp_path: Path
+) -> None:
+    engine = make_engine(db_factory.new_url())
+    migrate.upgrade(engine)
+    database = Database(engine, FileStore(tmp_path / "files", 1 << 20))
+    with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+        make = Factory(uow)
+        register, employee = make.register(), make.employee()
+        first = make.task(register, employee, "Pierwsze")
+        columns = (
+            "number, register_id, subject, description, status, priority, all_day, "
+            "responsible_id, creator_id, visibility, categories, created_at, updated_at, version"
+        )
+        uow.session.execute(  # the desktop application's bulk import: plain SQL
+            text(
+                f"INSERT INTO tasks ({columns}) SELECT 'BULK/' || n, register_id, subject || n, "
+                "description, status, priority, all_day, responsible_id, creator_id, visibility, "
+                "categories, created_at, updated_at, version "
+                "FROM tasks CROSS JOIN generate_series(1, 1200) AS n WHERE id = :id"
+            ),
+            {"id": first.id},
+        )
+    runtime = Runtime(settings=Settings(base_dir=tmp_path), database=database)
+    analyzed = text(
+        "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'calendar_objects'"
+    )
+    with engine.connect() as conn:
+        assert conn.scalar(analyzed) is None
+    runtime.ensure_current()
+    with engine.connect() as conn:
+        assert conn.scalar(analyzed) is not None
     engine.dispose()
