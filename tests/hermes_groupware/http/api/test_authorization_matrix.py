@@ -161,31 +161,45 @@ def test_the_delegate_never_learns_the_hidden_parent(
     assert parent_number in boss.text
 
 
+#: feed scopes, and the keys of the tasks each would show to someone who may see everything
+FEED_SCOPES: dict[str, tuple[dict[str, Any], set[str]]] = {
+    "view": ({"view": ALL_TASKS_VIEW}, set(EXPECTED)),
+    "employee": ({"employee": "kierownik"}, {"zastrzezone", "ukryty_rodzic", "podzadanie"}),
+    "registers": ({"registers": ["ZAS"]}, {"zastrzezone", "ukryty_rodzic", "podzadanie"}),
+}
+
+
 @pytest.fixture(scope="module")
-def feed_links(api_server: ApiServer, world: AuthzWorld) -> dict[str, str]:
-    """A feed of the everyone-view owned by each active employee (made by the admin)."""
+def feed_links(api_server: ApiServer, world: AuthzWorld) -> dict[tuple[str, str], str]:
+    """A feed of every scope owned by each active employee (made by the admin): link paths."""
     links = {}
     for login in ACTIVE:
-        created = _as(
-            api_server, world, "szef", "POST", "/feeds",
-            json={"name": f"Wszystko {login}", "owner": login, "view": ALL_TASKS_VIEW,
-                  "profile": "both"},
-        )  # fmt: skip
-        assert created.status_code == 201, created.text
-        links[login] = urlsplit(created.json()["links"][0]["https"]).path
+        for scope, (spec, _keys) in FEED_SCOPES.items():
+            created = _as(
+                api_server, world, "szef", "POST", "/feeds",
+                json={"name": f"Macierz {login} {scope}", "owner": login, "profile": "both",
+                      **spec},
+            )  # fmt: skip
+            assert created.status_code == 201, created.text
+            links[login, scope] = urlsplit(created.json()["links"][0]["https"]).path
     return links
 
 
+@pytest.mark.parametrize("scope", FEED_SCOPES)
 @pytest.mark.parametrize("login", ACTIVE)
 def test_feeds_show_only_what_their_owner_may_see(
-    api_server: ApiServer, world: AuthzWorld, feed_links: dict[str, str], login: str
+    api_server: ApiServer,
+    world: AuthzWorld,
+    feed_links: dict[tuple[str, str], str],
+    login: str,
+    scope: str,
 ) -> None:
-    body = api_server.http.get(api_server.base + feed_links[login], timeout=30)
+    body = api_server.http.get(api_server.base + feed_links[login, scope], timeout=30)
     assert body.status_code == 200
     uids = {str(c["UID"]) for c in Calendar.from_ical(body.text).walk() if "UID" in c}
     ids = {int(uid.split("-")[1]) for uid in uids}
     ours = {key for key, task_id in world.task_ids.items() if task_id in ids}
-    assert ours == world.visible(login), (login, uids)
+    assert ours == world.visible(login) & FEED_SCOPES[scope][1], (login, uids)
     if not EXPECTED["ukryty_rodzic"].may_read(login):
         # no subject, no number, no RELATED-TO (the UIDs carry the task id)
         assert HIDDEN_SUBJECT not in body.text
@@ -195,14 +209,14 @@ def test_feeds_show_only_what_their_owner_may_see(
 
 @pytest.mark.parametrize("login", ACTIVE)
 def test_feed_management_is_for_owners_and_admins(
-    api_server: ApiServer, world: AuthzWorld, feed_links: dict[str, str], login: str
+    api_server: ApiServer, world: AuthzWorld, feed_links: dict[tuple[str, str], str], login: str
 ) -> None:
     listed = _as(api_server, world, login, "GET", "/feeds").json()["items"]
-    assert f"Wszystko {login}" in {feed["name"] for feed in listed}
+    assert f"Macierz {login} view" in {feed["name"] for feed in listed}
     if login != "szef":
         assert {feed["owner"] for feed in listed} == {login}
     everyone = _as(api_server, world, "szef", "GET", "/feeds").json()["items"]
-    for feed in [f for f in everyone if f["name"].startswith("Wszystko ")]:
+    for feed in [f for f in everyone if f["name"].startswith("Macierz ")]:
         allowed = login in ("szef", feed["owner"])
         got = _as(api_server, world, login, "GET", f"/feeds/{feed['id']}")
         assert got.status_code == (200 if allowed else 404), (login, feed, got.text)
