@@ -153,12 +153,16 @@ def test_the_delegate_never_learns_the_hidden_parent(
     assert sub.status_code == 200
     assert sub.json()["task"]["parent"] is None
     listed = _as(api_server, world, "delegat", "GET", "/tasks", params={"register": "ZAS"})
-    for answer in (sub, listed):
+    searched = _as(api_server, world, "delegat", "GET", "/tasks", params={"q": "Przetarg tajny"})
+    assert searched.json()["items"] == []
+    for answer in (sub, listed, searched):
         assert HIDDEN_SUBJECT not in answer.text
         assert parent_number not in answer.text
     # the manager, who may see both, is shown the parent: the rule hides, it does not lose
     boss = _as(api_server, world, "kierownik", "GET", f"/tasks/{world.task_ids['podzadanie']}")
     assert parent_number in boss.text
+    found = _as(api_server, world, "kierownik", "GET", "/tasks", params={"q": "Przetarg tajny"})
+    assert [t["number"] for t in found.json()["items"]] == [parent_number]
 
 
 #: feed scopes, and the keys of the tasks each would show to someone who may see everything
