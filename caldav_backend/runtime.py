@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import OperationalError
 
 from caldav_backend.home import CollectionInfo, home
@@ -130,11 +130,16 @@ class Runtime:
     def statements(self) -> Iterator[Connection]:
         """A connection for reads of one statement each (a statement is its own snapshot): on
         PostgreSQL in autocommit, so a read costs one round trip instead of three."""
+        with self._statement_engine.connect() as conn:
+            yield conn
+
+    @functools.cached_property
+    def _statement_engine(self) -> Engine:
+        """Built once: an engine with options registers event listeners (~0.2 ms a request)."""
         engine = self.database.engine
         if engine.dialect.name == "postgresql":
-            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            yield conn
+            return engine.execution_options(isolation_level="AUTOCOMMIT")
+        return engine
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
