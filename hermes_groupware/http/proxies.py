@@ -11,6 +11,7 @@ means nothing and ``REMOTE_ADDR`` stays as it is.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -47,25 +48,43 @@ def client_address(environ: dict[str, Any], trusted: Sequence[Network]) -> str |
 
 
 def behind_proxies(app: WSGIApp, trusted: Sequence[Network]) -> WSGIApp:
-    """``app`` seeing the client's address; forwarding headers are consumed when trusted.
+    """``app`` seeing the client's address, scheme and host; forwarding headers are consumed
+    when trusted.
 
-    From any other peer the host and scheme a client claims (``X-Forwarded-Host`` and the like,
-    which Radicale would put in the URLs it writes) are dropped; the address headers stay, so
-    that ``/metrics`` can tell a proxied request from a local one.
+    From a trusted proxy, ``X-Forwarded-Proto`` and ``X-Forwarded-Host`` become the scheme
+    and host the application sees: TLS ends at the proxy, yet the console must set Secure
+    cookies and give phones an ``https://`` address. From any other peer the host and scheme
+    a client claims are dropped; the address headers stay, so that ``/metrics`` can tell a
+    proxied request from a local one.
     """
 
     def wrapped(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if not _is_trusted(environ.get("REMOTE_ADDR", ""), trusted):
+            for header in _CLAIMED_ORIGIN:
+                environ.pop(header, None)
+            return app(environ, start_response)
+        _take_origin(environ)
         client = client_address(environ, trusted)
         if client is not None:
             environ["REMOTE_ADDR"] = client
             for header in _FORWARDING:
                 environ.pop(header, None)
-        elif not _is_trusted(environ.get("REMOTE_ADDR", ""), trusted):
-            for header in _CLAIMED_ORIGIN:
-                environ.pop(header, None)
         return app(environ, start_response)
 
     return wrapped
+
+
+def _take_origin(environ: dict[str, Any]) -> None:
+    """Scheme and host as the nearest (trusted) proxy names them; values it appended last."""
+    proto = environ.get("HTTP_X_FORWARDED_PROTO", "").rsplit(",", 1)[-1].strip().lower()
+    if proto in ("http", "https"):
+        environ["wsgi.url_scheme"] = proto
+    host = environ.get("HTTP_X_FORWARDED_HOST", "").rsplit(",", 1)[-1].strip()
+    if _HOST.fullmatch(host):
+        environ["HTTP_HOST"] = host
+
+
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
 
 
 def _is_address(text: str) -> bool:

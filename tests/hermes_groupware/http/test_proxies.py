@@ -76,3 +76,39 @@ def test_an_untrusted_peer_cannot_claim_a_host_or_scheme() -> None:
 
 def test_without_trusted_proxies_addresses_stay() -> None:
     assert client_address(_environ("127.0.0.1", "198.51.100.7"), ()) is None
+
+
+@pytest.mark.parametrize(
+    ("peer", "proto", "host", "scheme", "seen_host"),
+    [
+        ("127.0.0.1", "https", "hermes.firma.pl", "https", "hermes.firma.pl"),
+        (
+            "127.0.0.1",
+            "http, https",
+            "a.example, hermes.firma.pl:8443",
+            "https",
+            "hermes.firma.pl:8443",
+        ),
+        ("127.0.0.1", "gopher", "bad host/with path", "http", "internal:5232"),  # nonsense kept out
+        ("203.0.113.9", "https", "evil.example", "http", "internal:5232"),  # not a proxy of ours
+    ],
+)
+def test_a_trusted_proxy_names_the_scheme_and_host(
+    peer: str, proto: str, host: str, scheme: str, seen_host: str
+) -> None:
+    """TLS ends at the proxy: the console's Secure cookie and https:// links depend on this."""
+    seen: dict[str, Any] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.update(environ)
+        return []
+
+    environ = {
+        **_environ(peer),
+        "wsgi.url_scheme": "http",
+        "HTTP_HOST": "internal:5232",
+        "HTTP_X_FORWARDED_PROTO": proto,
+        "HTTP_X_FORWARDED_HOST": host,
+    }
+    behind_proxies(app, TRUSTED)(environ, None)
+    assert (seen["wsgi.url_scheme"], seen["HTTP_HOST"]) == (scheme, seen_host)
