@@ -37,6 +37,9 @@ def release(database: Database, decision: Release, config: GatewayConfig) -> Inb
         access.readable_task(uow.session, uow.actor, decision.task_id)
     with database.unit_of_work(GATEWAY, Source.EMAIL) as uow:
         row = mailbox.message(uow, decision.message_id)
+        # locked and read again: a second release at once, or a worker that holds the message,
+        # must finish first and leave it POSTED, or it would be posted twice
+        uow.session.refresh(row, with_for_update=True)
         if row.status is InboundStatus.POSTED:
             raise Conflict(f"message {decision.message_id} was already posted to a task")
         release_message(uow, row, config, decision.task_id, released_by=decision.actor.login)
