@@ -279,14 +279,15 @@ class ImapPoller:
             self._healthy = True  # a good session: the next failure retries after backoff_start
             idle = client.has_capability("IDLE")
             log.info("IMAP %s: connected (%s)", self.mailbox_id, "IDLE" if idle else "polling")
-            wait: float = min(self.settings.idle_seconds, self.settings.sweep_seconds)
-            if self._lease is not None:
-                wait = min(wait, self._lease.renew_every)  # each sweep renews the lease
+            poll: float = self.settings.sweep_seconds
+            if self._lease is not None:  # each sweep renews the lease, with IDLE or without
+                poll = min(poll, self._lease.renew_every)
+            wait = min(self.settings.idle_seconds, poll)
             while not self._stop.is_set():
                 if idle:
                     self._idle(client, wait)
                 else:
-                    self._stop.wait(self.settings.sweep_seconds)
+                    self._stop.wait(poll)
                 if not self._stop.is_set():
                     self._sweep(client, selected)
         finally:
