@@ -15,7 +15,7 @@ from typing import Any
 
 from radicale.app import Application as RadicaleApplication
 
-from hermes_groupware.db.outage import DATABASE_UNAVAILABLE
+from hermes_groupware.db.outage import DATABASE_UNAVAILABLE, cause
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
@@ -30,7 +30,7 @@ def answer() -> tuple[str, list[tuple[str, str]], bytes]:
 
 
 def _logged(exc: Exception) -> None:
-    log.warning("database unavailable, answered 503: %s", type(exc).__name__)
+    log.warning("database unavailable, answered 503: %s: %s", type(exc).__name__, cause(exc))
 
 
 class Application(RadicaleApplication):

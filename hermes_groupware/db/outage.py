@@ -11,3 +11,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def cause(exc: BaseException) -> str:
+    """The driver's first line for a log (a schema fault also arrives as OperationalError,
+    and a log line with only the class name hides it)."""
+    text = str(getattr(exc, "orig", None) or exc) or type(exc).__name__
+    return text.splitlines()[0][:300]

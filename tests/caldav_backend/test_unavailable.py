@@ -33,6 +33,7 @@ REQUESTS = [
     ),
     ("PUT", "/jkowalski/tasks/x.ics", TODO),
     ("GET", "/feeds/abcdefghijklmnopqrstuvwxyz012345.ics", ""),
+    ("GET", "/api/v1/me", ""),  # the API's own 503 (JSON)
 ]
 
 
@@ -54,7 +55,7 @@ def unreachable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.close()  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(("method", "path", "body"), REQUESTS, ids=[r[0] for r in REQUESTS])
+@pytest.mark.parametrize(("method", "path", "body"), REQUESTS, ids=[r[0] + r[1] for r in REQUESTS])
 def test_an_unreachable_database_answers_503_with_retry_after(
     unreachable: str, method: str, path: str, body: str
 ) -> None:

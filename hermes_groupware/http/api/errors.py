@@ -12,9 +12,10 @@ from contextlib import contextmanager
 
 from flask import Flask, Response, request
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from hermes_groupware.db.outage import DATABASE_UNAVAILABLE, cause
 from hermes_groupware.errors import (
     Conflict,
     HermesError,
@@ -99,7 +100,8 @@ def install(app: Flask) -> None:
     app.register_error_handler(ValidationError, _validation_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(OperationalError, _database_unavailable)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.register_error_handler(unavailable, _database_unavailable)
     app.register_error_handler(DataError, _data_error)
     app.register_error_handler(IntegrityError, _integrity_error)
     app.register_error_handler(Exception, _unexpected)
@@ -142,8 +144,8 @@ def _http_error(exc: HTTPException) -> Response:
     return error_response(status, code, exc.description or exc.name or "error")
 
 
-def _database_unavailable(exc: OperationalError) -> Response:
-    log.warning("database unavailable: %s", exc.orig)
+def _database_unavailable(exc: Exception) -> Response:
+    log.warning("database unavailable: %s", cause(exc))
     message = "the database is unavailable; retry"
     return error_response(503, "database_unavailable", message, None, {"Retry-After": "5"})
 
