@@ -101,7 +101,9 @@ class Served:
             )
         assert self.process.stdout is not None
         self.ready = self.process.stdout.readline()
-        assert self.ready.startswith("ready"), log.read_text(errors="replace")[-2000:]
+        if not self.ready.startswith("ready"):  # not left running with its ports and database
+            self.kill()
+            raise AssertionError(log.read_text(errors="replace")[-2000:])
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as when the machine or the OOM killer takes it."""

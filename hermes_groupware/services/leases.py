@@ -21,9 +21,9 @@ import uuid
 
 from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from hermes_groupware.db.outage import DATABASE_UNAVAILABLE
 from hermes_groupware.db.session import Actor, Database
 from hermes_groupware.models import Lease
 from hermes_groupware.models.enums import Source
@@ -96,9 +96,7 @@ def last_successes(session: Session, prefix: str) -> dict[str, dt.datetime]:
 
 def current_holder(session: Session, name: str, *, now: dt.datetime) -> str | None:
     """Who holds ``name`` at ``now`` (None when free or expired); for status output and tests."""
-    return session.scalar(
-        select(Lease.holder).where(Lease.name == name, Lease.expires_at > now)
-    )
+    return session.scalar(select(Lease.holder).where(Lease.name == name, Lease.expires_at > now))
 
 
 class DatabaseLease:
@@ -133,7 +131,7 @@ class DatabaseLease:
                     seconds=self.seconds,
                     succeeded=succeeded,
                 )
-        except SQLAlchemyError as exc:
+        except DATABASE_UNAVAILABLE as exc:
             log.warning("lease %s: database unavailable (%s); not holding it", self.name, exc)
             return False
 
@@ -142,5 +140,5 @@ class DatabaseLease:
         try:
             with self.database.unit_of_work(_SYSTEM, Source.SYSTEM) as uow:
                 release(uow.session, self.name, self.holder, now=uow.now())
-        except SQLAlchemyError as exc:
+        except DATABASE_UNAVAILABLE as exc:
             log.warning("lease %s: could not release (%s); it expires by itself", self.name, exc)
