@@ -84,13 +84,12 @@ def route_of(path: str) -> str:
         return "health"
     if path == PATH:
         return "metrics"
-    if path.startswith("/feeds/"):
-        return "feeds"
-    if path == "/api" or path.startswith("/api/"):
-        return "api"
-    if path.startswith("/reports/"):
-        return "other"
-    return "caldav"
+    first = path.split("/", 2)[1] if path.count("/") else ""
+    return _ROUTES.get(first, "caldav")
+
+
+#: the first path segment of the routes that are not CalDAV
+_ROUTES = {"feeds": "feeds", "api": "api", "console": "console", "reports": "other"}
 
 
 def instrumented(
@@ -195,7 +194,6 @@ class Scrape:
             return refusal
         headers = [("Content-Type", CONTENT_TYPE_LATEST), ("Cache-Control", "no-store")]
         return "200 OK", headers, generate_latest(self.registry)
-
 
 
 class ScrapeAccess:

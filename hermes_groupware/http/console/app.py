@@ -85,8 +85,11 @@ def create_console(
 def _refuse_unstorable() -> None:
     """Ids the database cannot hold are not found, and text with NUL (PostgreSQL refuses it)
     is a bad request, before any query could fail on them."""
-    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
-        raise NotFound()
+    for value in (request.view_args or {}).values():
+        if (isinstance(value, int) and value > MAX_ID) or (
+            isinstance(value, str) and "\x00" in value
+        ):
+            raise NotFound()
     if any("\x00" in value for _, values in request.form.lists() for value in values):
         raise BadRequest("form fields must not contain NUL characters")
 

@@ -153,7 +153,8 @@ def login() -> Any:
         outcome = console_sessions.log_in(
             uow, name, password, request.remote_addr, guard=guard, lifetimes=ctx.lifetimes
         )
-        _end_old_session(uow)
+        if outcome.token is not None:  # a mistyped password does not log anyone out
+            _end_old_session(uow)
     if outcome.token is None:
         log.info("console login refused for %r from %s", name[:64], request.remote_addr)
         if outcome.locked_until is None:

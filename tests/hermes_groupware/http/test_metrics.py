@@ -21,7 +21,7 @@ from hermes_groupware import demo
 from hermes_groupware.config import MetricsSettings
 from hermes_groupware.db.session import Actor, Database
 from hermes_groupware.filestore import FileStore
-from hermes_groupware.http.metrics import HTTP_REQUESTS, ScrapeAccess, instrumented
+from hermes_groupware.http.metrics import HTTP_REQUESTS, ScrapeAccess, instrumented, route_of
 from hermes_groupware.models import InboundMessage, OutboundMessage, ReportRun, ReportSchedule
 from hermes_groupware.models.enums import (
     InboundStatus,
@@ -362,3 +362,21 @@ def test_any_instance_reports_the_last_good_imap_sweep_from_the_lease(
         after = scrape(server)
     assert (name, (("mailbox", mailbox),)) not in never  # no good sweep yet: no sample
     assert value(after, name, mailbox=mailbox) == swept.timestamp()
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/healthz", "health"),
+        ("/metrics", "metrics"),
+        ("/feeds/abc.ics", "feeds"),
+        ("/api/v1/tasks", "api"),
+        ("/console/connect", "console"),
+        ("/reports/unsubscribe/x", "other"),
+        ("/jkowalski/tasks/", "caldav"),
+        ("/", "caldav"),
+        ("", "caldav"),
+    ],
+)
+def test_route_labels_are_a_small_fixed_set(path: str, route: str) -> None:
+    assert route_of(path) == route

@@ -217,3 +217,9 @@ def test_demo_employees_log_in_with_the_demo_password(console_server: ConsoleSer
     client = console_server.client()
     assert client.login("anowak", demo.DEMO_APP_PASSWORD).status_code == 302
     assert "Agnieszka Nowak" in client.get("/connect").text
+
+
+def test_a_mistyped_password_does_not_end_the_session(console_server: ConsoleServer) -> None:
+    client = console_server.client("ebrown")
+    assert client.login("ebrown", "not-the-password").status_code == 401
+    assert client.get("/connect").status_code == 200  # still logged in
