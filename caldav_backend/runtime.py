@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from caldav_backend.home import CollectionInfo, home
@@ -23,9 +23,8 @@ from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database, UnitOfWork
 from hermes_groupware.errors import PermissionDenied
 from hermes_groupware.login_cache import LoginCache
-from hermes_groupware.models import Employee
 from hermes_groupware.models.enums import Source
-from hermes_groupware.services.directory import actor_for
+from hermes_groupware.services.directory import active_actor
 from hermes_groupware.throttle import Throttle
 from sync import projection
 
@@ -82,12 +81,10 @@ class Runtime:
         with self.database.unit_of_work(
             Actor.system("caldav"), Source.CALDAV, read_only=True
         ) as uow:
-            employee = uow.session.scalar(
-                select(Employee).where(Employee.login == login, Employee.is_active)
-            )
-            if employee is None:
-                raise PermissionDenied(f"{login} is not an active employee")
-            return actor_for(employee)
+            actor = active_actor(uow, login)
+        if actor is None:
+            raise PermissionDenied(f"{login} is not an active employee")
+        return actor
 
     @contextmanager
     def writing(self, login: str) -> Iterator[UnitOfWork]:

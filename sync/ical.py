@@ -133,6 +133,11 @@ class Alarms:
     last_ack: dt.datetime | None = None
     snooze: dt.datetime | None = None
 
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to write: no alarm and no client state."""
+        return not (self.items or self.last_ack or self.snooze)
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -203,8 +208,7 @@ def render(task: TaskData, placement: Placement, base: str | None, now: dt.datet
     """
     wanted = _mapped_properties(task, placement)
     if base is None:
-        alarms = placement.alarms or Alarms()
-        if not (alarms.items or alarms.last_ack or alarms.snooze):
+        if placement.alarms is None or placement.alarms.is_empty:
             bookkeeping = _bookkeeping(task, placement, sequence=0, now=now)
             return calendar_text(PRODID, placement.component, [*bookkeeping, *wanted])
         return _new_with_icalendar(task, placement, wanted, now)
