@@ -98,19 +98,28 @@ def set_password(uow: UnitOfWork, login: str, password: str) -> None:
     uow.session.flush()
 
 
-def change_own_password(uow: UnitOfWork, current: str, new: str) -> None:
+def change_own_password(uow: UnitOfWork, current: str, new: str, *, guard: Guard) -> bool:
     """An employee's own change: the current password first, so a borrowed session cannot
-    lock the owner out.
+    lock the owner out, and wrong guesses count toward the login's back-off like failed
+    logins, so it cannot guess the password either.
+
+    Returns False when the current password is wrong or a lock holds; commit the unit of
+    work all the same, so the count stays.
 
     Raises:
-        InvalidInput: the current password is wrong, or the new one breaks the rules.
+        InvalidInput: the new password breaks the rules.
     """
     if uow.actor.employee_id is None:
         raise PermissionDenied("console passwords belong to employees; act as one")
     employee = uow.session.get_one(Employee, uow.actor.employee_id)
+    counters = login_guard.keys(employee.login, None)
+    if login_guard.locked_until(uow, counters) is not None:
+        return False
     if _check(uow, employee.login, current) is None:
-        raise InvalidInput("current", "wrong current password")
+        login_guard.record_failure(uow, counters, threshold=guard.threshold, window=guard.window)
+        return False
     set_password(uow, employee.login, new)
+    return True
 
 
 def log_in(

@@ -57,6 +57,12 @@ class Context:
             idle=dt.timedelta(minutes=console.idle_minutes),
         )
 
+    @property
+    def guard(self) -> Guard:
+        """The login back-off (``[caldav] lockout_*``), for every password the console checks."""
+        caldav = self.settings.caldav
+        return Guard(caldav.lockout_failures, dt.timedelta(seconds=caldav.lockout_window_seconds))
+
     def uow(self, *, write: bool = False) -> AbstractContextManager[UnitOfWork]:
         """A unit of work as the logged-in employee (the services check their rights)."""
         return self.database.unit_of_work(user().actor, Source.API, read_only=not write)
@@ -147,11 +153,9 @@ def login() -> Any:
     name = request.form.get("login", "")
     password = request.form.get("password", "")
     ctx = context()
-    caldav = ctx.settings.caldav
-    guard = Guard(caldav.lockout_failures, dt.timedelta(seconds=caldav.lockout_window_seconds))
     with ctx.database.unit_of_work(SYSTEM, Source.API) as uow:
         outcome = console_sessions.log_in(
-            uow, name, password, request.remote_addr, guard=guard, lifetimes=ctx.lifetimes
+            uow, name, password, request.remote_addr, guard=ctx.guard, lifetimes=ctx.lifetimes
         )
         if outcome.token is not None:  # a mistyped password does not log anyone out
             _end_old_session(uow)

@@ -119,6 +119,10 @@ def password() -> Any:
     new = request.form.get("password", "")
     if new != request.form.get("repeat", ""):
         return render_template("password.html", mismatch=True), 400
-    with context().uow(write=True) as uow:
-        console_sessions.change_own_password(uow, request.form.get("current", ""), new)
+    with context().uow(write=True) as uow:  # committed when refused too: the guess counts
+        changed = console_sessions.change_own_password(
+            uow, request.form.get("current", ""), new, guard=context().guard
+        )
+    if not changed:
+        return render_template("password.html", wrong_current=True), 400
     return redirect(url_for("console.login"))

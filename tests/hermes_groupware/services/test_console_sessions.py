@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pytest
 from freezegun import freeze_time
@@ -86,12 +87,25 @@ def test_a_new_password_ends_every_session(uow: UnitOfWork, make: Factory) -> No
 def test_own_change_needs_the_current_password(uow: UnitOfWork, make: Factory) -> None:
     jan = make.employee("jan")
     console_sessions.set_password(uow, "jan", PASSWORD)
-    with pytest.raises(InvalidInput, match="current"):
-        console_sessions.change_own_password(make.as_(jan), "not it at all", PASSWORD + "!")
-    console_sessions.change_own_password(make.as_(jan), PASSWORD, PASSWORD + "!")
+    change = functools.partial(console_sessions.change_own_password, make.as_(jan), guard=GUARD)
+    assert not change("not it at all", PASSWORD + "!")
+    assert change(PASSWORD, PASSWORD + "!")
     assert _log_in(uow, "jan", PASSWORD + "!").token is not None
-    with pytest.raises(PermissionDenied):
-        console_sessions.change_own_password(uow, PASSWORD, PASSWORD)  # the system is nobody
+    with pytest.raises(PermissionDenied):  # the system is nobody
+        console_sessions.change_own_password(uow, PASSWORD, PASSWORD, guard=GUARD)
+
+
+def test_guessing_the_current_password_locks_like_failed_logins(
+    uow: UnitOfWork, make: Factory
+) -> None:
+    """A borrowed session cannot try passwords without limit."""
+    jan = make.employee("jan")
+    console_sessions.set_password(uow, "jan", PASSWORD)
+    change = functools.partial(console_sessions.change_own_password, make.as_(jan), guard=GUARD)
+    for n in range(GUARD.threshold):
+        assert not change(f"guess number {n}", PASSWORD + "!")
+    assert not change(PASSWORD, PASSWORD + "!")  # locked: even the right one is refused now
+    assert _log_in(uow, "jan", PASSWORD).locked_until is not None
 
 
 def test_a_login_sweeps_dead_sessions(uow: UnitOfWork, make: Factory) -> None:
