@@ -146,14 +146,15 @@ def validate_recipient(session: Session, spec: str) -> str:
     return f"login:{login}"
 
 
-def add_rule(uow: UnitOfWork, spec: RuleSpec) -> NotificationRule:
+def add_rule(uow: UnitOfWork, spec: RuleSpec, *, active: bool = True) -> NotificationRule:
     """Save a rule after validating every part of it (admins only)."""
     access.require_admin(uow.actor)
     rule = NotificationRule(created_at=uow.now())
     _apply(uow.session, rule, spec)
+    rule.is_active = active
     uow.session.add(rule)
     uow.session.flush()
-    audit.record(uow, "rule.create", "rule", rule.id, name=rule.name)
+    audit.record(uow, "rule.create", "rule", rule.id, name=rule.name, active=active)
     return rule
 
 

@@ -136,8 +136,7 @@ def create_rule(call: Call) -> RuleOut:
     """Validated whole; errors name the field."""
     body = call.body_as(RuleIn)
     with call.uow(write=True) as uow, fields_renamed(_FIELDS):
-        rule = notification_rules.add_rule(uow, _spec(body))
-        rule.is_active = body.active
+        rule = notification_rules.add_rule(uow, _spec(body), active=body.active)
         return _out(uow, rule)
 
 
