@@ -104,18 +104,14 @@ class Runtime:
         transactions for at most ``CATCH_UP_SECONDS`` per request; the rest follows on the next
         requests. Until then clients see a consistent older state, and sync tokens stay valid.
         """
-        system = Actor.system("caldav")
         with self.statements() as conn:
-            behind = projection.is_behind(conn)
+            if not projection.is_behind(conn):
+                return
         deadline = time.monotonic() + CATCH_UP_SECONDS
-        chunks = 0
         try:
-            while behind and time.monotonic() < deadline:
-                with self.database.unit_of_work(system, Source.SYSTEM) as uow:
-                    behind = not projection.catch_up(uow.session, uow.now(), max_entries=CHUNK)
-                    chunks += 1
-                    if chunks == 2:  # a backlog: the planner's row counts are out of date
-                        projection.refresh_statistics(uow.session)
+            projection.catch_up_in_steps(
+                self.database, Actor.system("caldav"), max_entries=CHUNK, deadline=deadline
+            )
         except OperationalError as exc:
             if not _busy(exc):
                 raise

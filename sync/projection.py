@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Text, and_, cast, func, select, text, union
 from sqlalchemy.orm import Session
 
+from hermes_groupware.db.session import Actor, Database
 from hermes_groupware.models import (
     CalendarObject,
     CalendarState,
@@ -51,7 +53,7 @@ from hermes_groupware.models import (
     TaskItem,
     group_members,
 )
-from hermes_groupware.models.enums import AccessLevel, ItemKind, TaskStatus, Visibility
+from hermes_groupware.models.enums import AccessLevel, ItemKind, Source, TaskStatus, Visibility
 from hermes_groupware.models.reminder import ReminderChannel, TaskReminder
 from hermes_groupware.services.reminders import trigger_time, zone_of
 from sync import ical
@@ -173,6 +175,24 @@ def catch_up(
         done = _apply_directory(session, current, now, max_entries)
     session.flush()
     return done
+
+
+def catch_up_in_steps(
+    database: Database, actor: Actor, *, max_entries: int, deadline: float | None = None
+) -> bool:
+    """:func:`catch_up` in transactions of ``max_entries`` until current or past ``deadline``
+    (``time.monotonic``), so a big backlog never holds a long lock. A backlog (a second step)
+    refreshes the planner's statistics. True when current."""
+    step = 0
+    while deadline is None or time.monotonic() < deadline:
+        step += 1
+        with database.unit_of_work(actor, Source.SYSTEM) as uow:
+            done = catch_up(uow.session, uow.now(), max_entries=max_entries)
+            if step == 2:  # the row counts the planner knows are out of date
+                refresh_statistics(uow.session)
+        if done:
+            return True
+    return False
 
 
 def refresh_statistics(session: Session) -> None:

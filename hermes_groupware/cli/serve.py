@@ -9,7 +9,6 @@ Which roles run is decided in :mod:`hermes_groupware.cli.roles`; the first line 
 from __future__ import annotations
 
 import argparse
-import itertools
 import logging
 import signal
 import threading
@@ -72,14 +71,9 @@ def _serve(ctx: CommandContext, args: argparse.Namespace) -> int:
 
 
 def _catch_up_calendars(database: Database) -> None:
-    """In short transactions, so a big backlog never holds a long lock."""
-    for rounds in itertools.count(1):
-        with database.unit_of_work(Actor.system("serve"), Source.SYSTEM) as uow:
-            if not projection.is_behind(uow.session):
-                return
-            progress("bringing calendars up to date with the change journal…")
-            done = projection.catch_up(uow.session, uow.now(), max_entries=2000)
-            if rounds == 2:  # a backlog: the planner's row counts are out of date
-                projection.refresh_statistics(uow.session)
-            if done:
-                return
+    """Before listening: in short transactions, so a big backlog never holds a long lock."""
+    with database.unit_of_work(Actor.system("serve"), Source.SYSTEM, read_only=True) as uow:
+        if not projection.is_behind(uow.session):
+            return
+    progress("bringing calendars up to date with the change journal…")
+    projection.catch_up_in_steps(database, Actor.system("serve"), max_entries=2000)
