@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from hermes_groupware.models.enums import Source
 from hermes_groupware.services import api_tokens
 from hermes_groupware.services.directory import actor_for
 from tests.conftest import DatabaseFactory, migrated
+from tests.hermes_groupware.http.conftest import settings_for
 
 PASSWORD = demo.DEMO_APP_PASSWORD
 
@@ -135,24 +135,28 @@ def serving(settings: Settings) -> Iterator[str]:
             db.engine.dispose()
 
 
+@contextmanager
+def demo_database(db_factory: DatabaseFactory, tmp: Path) -> Iterator[tuple[Settings, Database]]:
+    """A database of its own with 40 demo tasks, and demo settings on it (API and console)."""
+    url = db_factory.new_url()
+    engine = migrated(url)
+    database = Database(engine, FileStore(tmp / "files", 1 << 20))
+    with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+        demo.load(uow, tasks=40, seed=11, demo_mode=True)
+    try:
+        yield settings_for(url, tmp), database
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def api_server(
     db_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiServer]:
     """One server per test module over 40 demo tasks (tests create what they change)."""
-    tmp = tmp_path_factory.mktemp("api")
-    url = db_factory.new_url()
-    engine = migrated(url)
-    defaults = Settings()
-    settings = dataclasses.replace(
-        Settings(base_dir=Path(tmp)),
-        server=dataclasses.replace(defaults.server, demo=True),
-        database=dataclasses.replace(defaults.database, url=url),
-        files=dataclasses.replace(defaults.files, path=str(tmp / "files")),
-    )
-    database = Database(engine, FileStore(tmp / "files", 1 << 20))
-    with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
-        demo.load(uow, tasks=40, seed=11, demo_mode=True)
-    with serving(settings) as base, requests.Session() as http:
+    with (
+        demo_database(db_factory, tmp_path_factory.mktemp("api")) as (settings, database),
+        serving(settings) as base,
+        requests.Session() as http,
+    ):
         yield ApiServer(base=base, database=database, settings=settings, http=http)
-    engine.dispose()

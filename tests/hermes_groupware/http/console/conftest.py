@@ -10,23 +10,20 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import delete
 
-from hermes_groupware import demo
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database, UnitOfWork
-from hermes_groupware.filestore import FileStore
 from hermes_groupware.models import InboundMessage, LoginFailure
 from hermes_groupware.models.enums import InboundStatus, MailChannel, Source
 from hermes_groupware.services import console_sessions, mailbox
 from hermes_groupware.services.lookups import employee_by_login, register_by_code
 from hermes_groupware.services.tasks import TaskChanges, create_task
-from tests.conftest import DatabaseFactory, migrated
-from tests.hermes_groupware.http.api.conftest import serving
+from tests.conftest import DatabaseFactory
+from tests.hermes_groupware.http.api.conftest import demo_database, serving
 
 #: console passwords of the demo employees the tests log in as
 PASSWORDS = {
@@ -157,24 +154,12 @@ def console_server(
     db_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ConsoleServer]:
     """One server per test module over 40 demo tasks, with console passwords set."""
-    tmp = tmp_path_factory.mktemp("console")
-    url = db_factory.new_url()
-    engine = migrated(url)
-    defaults = Settings()
-    settings = dataclasses.replace(
-        Settings(base_dir=Path(tmp)),
-        server=dataclasses.replace(defaults.server, demo=True),
-        database=dataclasses.replace(defaults.database, url=url),
-        files=dataclasses.replace(defaults.files, path=str(tmp / "files")),
-    )
-    database = Database(engine, FileStore(tmp / "files", 1 << 20))
-    with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
-        demo.load(uow, tasks=40, seed=11, demo_mode=True)
-        for login, password in PASSWORDS.items():
-            console_sessions.set_password(uow, login, password)
-    with serving(settings) as base:
-        server = ConsoleServer(base=base, database=database, settings=settings)
-        yield server
-        for http in server.opened:
-            http.close()
-    engine.dispose()
+    with demo_database(db_factory, tmp_path_factory.mktemp("console")) as (settings, database):
+        with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+            for login, password in PASSWORDS.items():
+                console_sessions.set_password(uow, login, password)
+        with serving(settings) as base:
+            server = ConsoleServer(base=base, database=database, settings=settings)
+            yield server
+            for http in server.opened:
+                http.close()
