@@ -12,6 +12,7 @@ from hermes_groupware.http.console.auth import admin_required, context, user
 from hermes_groupware.models.enums import InboundStatus, OutboundStatus, Source
 from hermes_groupware.services import access, mailbox
 from mail_gateway.intake import Intake
+from mail_gateway.processing import GatewayConfig
 from mail_gateway.release import Release, release
 
 #: how much of a raw message the page shows; the download has all of it
@@ -96,7 +97,7 @@ def release_message(message_id: int) -> Response:
     ctx = context()
     with ctx.uow() as uow:
         task_id = access.readable_task_id(uow.session, uow.actor, number.upper())
-    config = Intake(ctx.database, ctx.settings).config
+    config = GatewayConfig.from_settings(ctx.settings)
     release(ctx.database, Release(user().actor, Source.API, message_id, task_id), config)
     return redirect(url_for("console.message", message_id=message_id))
 
