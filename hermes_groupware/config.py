@@ -9,6 +9,7 @@ sourced configuration. No module reads the file or the environment on its own: t
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import tomllib
 import types
@@ -20,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hermes_groupware.errors import ConfigError
 from hermes_groupware.rule_syntax import parse_rule_line
+
+log = logging.getLogger(__name__)
 
 ENV_PREFIX = "HERMES_"
 CONFIG_ENV = "HERMES_CONFIG"
@@ -311,7 +314,30 @@ def load_settings(
     base_dir = file.resolve().parent if file.exists() else Path.cwd()
     settings = Settings(**sections, base_dir=base_dir)
     _validate(settings, values, str(file))
+    _warn_if_others_may_read_secrets(file, values)
     return settings
+
+
+def _warn_if_others_may_read_secrets(
+    file: Path, values: dict[str, dict[str, tuple[Any, str]]]
+) -> None:
+    """Secrets belong in the environment or in a file only its owner reads. A warning, not a
+    refusal (ssh refuses): a first run must not stop on a file mode."""
+    exposed = [
+        f"[{section}] {f.name}"
+        for section, kind in _SECTIONS.items()
+        for f in fields(kind)
+        if f.metadata.get("secret")
+        and values.get(section, {}).get(f.name, (None, ""))[1] == str(file)
+    ]
+    if exposed and file.stat().st_mode & 0o077:
+        log.warning(
+            "%s holds %s and other users may read it (mode %o): chmod 600 it, or set the "
+            "secrets in the environment",
+            file,
+            ", ".join(exposed),
+            file.stat().st_mode & 0o777,
+        )
 
 
 def _read_toml(file: Path, *, required: bool) -> dict[str, Any]:

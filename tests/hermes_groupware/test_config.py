@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,24 @@ def test_console_lifetimes_are_validated(tmp_path: Path) -> None:
         load_settings(path, env={})
     assert str(path) in str(error.value)
     assert load_settings(path, env={"HERMES_CONSOLE_IDLE_MINUTES": "5"}).console.idle_minutes == 5
+
+
+def test_secrets_in_a_file_others_may_read_are_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[server]\ndemo = true\n[security]\nsecret_key = "s3cret-for-test"\n')
+    config.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="hermes_groupware.config"):
+        load_settings(config, env={})
+    assert "[security] secret_key" in caplog.text
+    assert str(config) in caplog.text
+    assert "s3cret-for-test" not in caplog.text  # the value itself is never logged
+    caplog.clear()
+    config.chmod(0o600)
+    with caplog.at_level(logging.WARNING, logger="hermes_groupware.config"):
+        load_settings(config, env={})
+        config.write_text("[server]\ndemo = true\n")  # no secret in the file at all
+        config.chmod(0o644)
+        load_settings(config, env={"HERMES_SECURITY_SECRET_KEY": "from-the-environment"})
+    assert caplog.text == ""
