@@ -280,9 +280,9 @@ class ImapPoller:
             idle = client.has_capability("IDLE")
             log.info("IMAP %s: connected (%s)", self.mailbox_id, "IDLE" if idle else "polling")
             poll: float = self.settings.sweep_seconds
-            if self._lease is not None:  # each sweep renews the lease, with IDLE or without
+            if self._lease is not None and not idle:  # then only a sweep renews the lease
                 poll = min(poll, self._lease.renew_every)
-            wait = min(self.settings.idle_seconds, poll)
+            wait = min(self.settings.idle_seconds, self.settings.sweep_seconds)
             while not self._stop.is_set():
                 if idle:
                     self._idle(client, wait)
@@ -355,8 +355,9 @@ class ImapPoller:
     def _idle(self, client: IMAPClient, seconds: float) -> None:
         """IDLE until new mail (EXISTS), ``seconds`` pass or ``stop()``; then DONE.
 
-        Waits in short slices so ``stop()`` is prompt. An empty wake-up before the slice is
-        over means EOF (imapclient swallows it): end IDLE and let DONE find out.
+        Waits in short slices so ``stop()`` is prompt and the lease is renewed on time (a sweep
+        per renewal would search the mailbox ten times as often). An empty wake-up before the
+        slice is over means EOF (imapclient swallows it): end IDLE and let DONE find out.
         """
         client.idle()
         deadline = time.monotonic() + seconds
@@ -373,6 +374,7 @@ class ImapPoller:
                 break
             if not responses and time.monotonic() - started < timeout / 2:
                 break
+            self._keep_lease()
         client.idle_done()
 
     # -- messages -------------------------------------------------------------------------
