@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, Field
 
+from hermes_groupware.errors import InvalidInput
+
 MAX_ID = 2**31 - 1
 
 
@@ -45,3 +47,9 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_clean_tree)]
 When = Annotated[AwareDatetime, AfterValidator(_utc)]
 
+
+def refuse_nulls(given: dict[str, object], *, allowed: frozenset[str] = frozenset()) -> None:
+    """A PATCH: a field left out is kept; null is no value (except where ``allowed``)."""
+    nulls = sorted(key for key, value in given.items() if value is None and key not in allowed)
+    if nulls:
+        raise InvalidInput(nulls[0], "leave it out to keep it; null is no value")

@@ -13,9 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hermes_groupware.errors import InvalidInput
 from hermes_groupware.http.api.errors import fields_renamed
-from hermes_groupware.http.api.fields import JsonObject, Text
+from hermes_groupware.http.api.fields import JsonObject, Text, refuse_nulls
 from hermes_groupware.http.api.paging import Page
 from hermes_groupware.http.api.registry import ID_PARAM, Api, Call, Operation
 from hermes_groupware.models.enums import Locale, ReportFormat, ReportKind
@@ -168,9 +167,7 @@ def create_schedule(call: Call) -> ScheduleOut:
 def update_schedule(call: Call, schedule_id: int) -> ScheduleOut:
     """The version rises and the next fire time is planned again."""
     given = call.body_as(ScheduleUpdate).model_dump(exclude_unset=True)
-    nulls = sorted(k for k, v in given.items() if v is None and k != "grace_minutes")
-    if nulls:
-        raise InvalidInput(nulls[0], "leave it out to keep it; null is no value")
+    refuse_nulls(given, allowed=frozenset({"grace_minutes"}))  # null: back to the default
     default_grace = "grace_minutes" in given and given["grace_minutes"] is None
     spec = ScheduleSpec(**given, default_grace=default_grace)
     with call.uow(write=True) as uow, fields_renamed(_FIELDS):

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hermes_groupware.errors import InvalidInput, NotFound
-from hermes_groupware.http.api.fields import JsonObject, Text
+from hermes_groupware.errors import NotFound
+from hermes_groupware.http.api.fields import JsonObject, Text, refuse_nulls
 from hermes_groupware.http.api.paging import Page
 from hermes_groupware.http.api.registry import Api, Call, Operation, PathParam
 from hermes_groupware.models.enums import ViewAudience
@@ -119,9 +119,7 @@ def get_view(call: Call, name: str) -> ViewOut:
 def update_view(call: Call, name: str) -> ViewOut:
     """Owner or administrator (403 for others who may use it); the version rises."""
     given = call.body_as(ViewUpdate).model_dump(exclude_unset=True)
-    nulls = sorted(key for key, value in given.items() if value is None)
-    if nulls:
-        raise InvalidInput(nulls[0], "leave it out to keep it; null is no value")
+    refuse_nulls(given)
     if "name" in given:
         given["new_name"] = given.pop("name")
     with call.uow(write=True) as uow:
