@@ -51,12 +51,9 @@ class CollectionInfo:
     meta: dict[str, str]
 
 
-def home(uow: UnitOfWork, login: str) -> list[CollectionInfo]:
-    """The collections of ``login``'s home, as that employee may use them."""
-    session = uow.session
-    employee = session.scalar(select(Employee).where(Employee.login == login))
-    if employee is None or not employee.is_active:
-        return []
+def home(uow: UnitOfWork, employee: Employee) -> list[CollectionInfo]:
+    """The collections of an active employee's home, as that employee may use them."""
+    session, login = uow.session, employee.login
     info = functools.partial(_info, locale=Locale(employee.locale), zone=employee.time_zone)
     own = [
         info(f"{login}/{kind}", level=AccessLevel.EDIT, kind=kind, names={}, colour=_COLOURS[kind])

@@ -24,7 +24,7 @@ from hermes_groupware.db.session import Actor, Database, UnitOfWork
 from hermes_groupware.errors import PermissionDenied
 from hermes_groupware.login_cache import LoginCache
 from hermes_groupware.models.enums import Source
-from hermes_groupware.services.directory import active_actor
+from hermes_groupware.services.directory import active_employee, actor_for
 from hermes_groupware.throttle import Throttle
 from sync import projection
 
@@ -39,33 +39,60 @@ HOME_CACHE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
+class _Account:
+    """What a login is allowed, read in one transaction and kept ``HOME_CACHE_SECONDS``."""
+
+    actor: Actor | None  # None: no active employee has this login
+    collections: list[CollectionInfo]
+    expires: float
+
+
+@dataclass(frozen=True)
 class Runtime:
     """One per process, built by the HTTP composition root and handed to the plugins."""
 
     settings: Settings
     database: Database
     logins: LoginCache = field(default_factory=LoginCache)
-    _homes: dict[str, tuple[float, list[CollectionInfo]]] = field(default_factory=dict)
+    _accounts: dict[str, _Account] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def home(self, login: str) -> list[CollectionInfo]:
-        """The employee's collections and access, re-read after ``HOME_CACHE_SECONDS``.
+        """The employee's collections and access (see :meth:`_account`)."""
+        return self._account(login).collections
 
-        Radicale asks several times per request (principal discovery, rights per item); a
-        change of rights or membership reaches clients within those few seconds.
+    def actor(self, login: str) -> Actor:
+        """The active employee behind a CalDAV login (see :meth:`_account`); the services
+        check again, inside the write transaction, that the employee is still active."""
+        actor = self._account(login).actor
+        if actor is None:
+            raise PermissionDenied(f"{login} is not an active employee")
+        return actor
+
+    def _account(self, login: str) -> _Account:
+        """Who ``login`` is and what they see, re-read after ``HOME_CACHE_SECONDS``.
+
+        Radicale asks several times per request (principal discovery, rights per item, the
+        writer); a change of rights or membership reaches clients within those few seconds.
         """
         now = time.monotonic()
         with self._lock:
-            cached = self._homes.get(login)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+            cached = self._accounts.get(login)
+        if cached is not None and cached.expires > now:
+            return cached
         with self.reading() as uow:
-            collections = home(uow, login)
+            employee = active_employee(uow, login)
+            if employee is None:
+                account = _Account(None, [], now + HOME_CACHE_SECONDS)
+            else:
+                account = _Account(
+                    actor_for(employee), home(uow, employee), now + HOME_CACHE_SECONDS
+                )
         with self._lock:
-            if len(self._homes) > 10_000:
-                self._homes.clear()
-            self._homes[login] = (now + HOME_CACHE_SECONDS, collections)
-        return collections
+            if len(self._accounts) > 10_000:
+                self._accounts.clear()
+            self._accounts[login] = account
+        return account
 
     @functools.cached_property
     def feed_clients(self) -> Throttle:
@@ -75,16 +102,6 @@ class Runtime:
 
     def __repr__(self) -> str:  # Radicale logs its plugin types; keep settings out of logs
         return "Runtime()"
-
-    def actor(self, login: str) -> Actor:
-        """The active employee behind a CalDAV login."""
-        with self.database.unit_of_work(
-            Actor.system("caldav"), Source.CALDAV, read_only=True
-        ) as uow:
-            actor = active_actor(uow, login)
-        if actor is None:
-            raise PermissionDenied(f"{login} is not an active employee")
-        return actor
 
     @contextmanager
     def writing(self, login: str) -> Iterator[UnitOfWork]:
@@ -121,8 +138,9 @@ class Runtime:
 
     @contextmanager
     def statements(self) -> Iterator[Connection]:
-        """A connection for reads of one statement each (a statement is its own snapshot): on
-        PostgreSQL in autocommit, so a read costs one round trip instead of three."""
+        """A connection for reads of one statement each (a statement is its own snapshot), in
+        autocommit: on PostgreSQL a read costs one round trip instead of three, on SQLite no
+        BEGIN and ROLLBACK around it."""
         with self._statement_engine.connect() as conn:
             yield conn
 
@@ -132,7 +150,7 @@ class Runtime:
         engine = self.database.engine
         if engine.dialect.name == "postgresql":
             return engine.execution_options(isolation_level="AUTOCOMMIT")
-        return engine
+        return engine.execution_options(sqlite_begin=None)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -225,6 +225,9 @@ def _apply_journal(
         _refresh(session, current, sorted(task_ids), now, overrides)
         applied += len(changes)
         overrides = ()  # applied with the journal entries they belong to
+        if len(changes) < room:  # the end of the journal: no need to ask again
+            done = True
+            break
     if overrides:
         _refresh(session, current, sorted({o.task_id for o in overrides}), now, overrides)
     return done

@@ -67,7 +67,9 @@ def make_engine(
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+        begin = conn.get_execution_options().get("sqlite_begin", "BEGIN")
+        if begin is not None:  # None: every statement its own transaction (single reads)
+            conn.exec_driver_sql(begin)
 
     return engine
 

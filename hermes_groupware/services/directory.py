@@ -214,10 +214,13 @@ def check_app_password(uow: UnitOfWork, login: str, password: str) -> Actor | No
 
 def active_actor(uow: UnitOfWork, login: str) -> Actor | None:
     """The actor of an active employee (a login verified moments ago may have been disabled)."""
-    employee = uow.session.scalar(
-        select(Employee).where(Employee.login == login, Employee.is_active)
-    )
+    employee = active_employee(uow, login)
     return actor_for(employee) if employee is not None else None
+
+
+def active_employee(uow: UnitOfWork, login: str) -> Employee | None:
+    """The employee with ``login`` while active."""
+    return uow.session.scalar(select(Employee).where(Employee.login == login, Employee.is_active))
 
 
 def actor_for(employee: Employee) -> Actor:

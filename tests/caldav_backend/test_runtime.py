@@ -1,4 +1,5 @@
-"""The runtime's catch-up before reads: a busy SQLite database defers it instead of failing."""
+"""The runtime: the catch-up before reads (a busy SQLite database defers it instead of
+failing) and the cached account of a login."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import func, make_url, select, text, update
 
 from caldav_backend.runtime import Runtime
 from hermes_groupware.config import Settings
 from hermes_groupware.db import migrate
 from hermes_groupware.db.session import Actor, Database, make_engine
+from hermes_groupware.errors import PermissionDenied
 from hermes_groupware.filestore import FileStore
-from hermes_groupware.models.enums import Source
+from hermes_groupware.models import Employee, Task
+from hermes_groupware.models.enums import AccessLevel, Source
+from hermes_groupware.services.tasks import create_task
 from sync import projection
 from tests.conftest import ON_POSTGRESQL, DatabaseFactory
 from tests.factories import Factory
@@ -83,4 +87,31 @@ def test_a_large_catch_up_refreshes_the_planner_statistics(
     runtime.ensure_current()
     with engine.connect() as conn:
         assert conn.scalar(analyzed) is not None
+    engine.dispose()
+
+
+def test_a_login_disabled_within_the_account_cache_cannot_write(
+    db_factory: DatabaseFactory, tmp_path: Path
+) -> None:
+    """The actor is cached with the home for a few seconds; the services still check, inside
+    the write transaction, that the employee is active."""
+    engine = make_engine(db_factory.new_url())
+    migrate.upgrade(engine)
+    database = Database(engine, FileStore(tmp_path / "files", 1 << 20))
+    with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+        make = Factory(uow)
+        register = make.register(default_access=AccessLevel.EDIT)
+        rep = make.employee("rep")
+    runtime = Runtime(settings=Settings(base_dir=tmp_path), database=database)
+    assert runtime.actor("rep").employee_id == rep.id  # cached from here on
+    assert [c.slug for c in runtime.home("rep")]
+
+    with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+        uow.session.execute(update(Employee).where(Employee.id == rep.id).values(is_active=False))
+
+    assert runtime.actor("rep").employee_id == rep.id  # still the cached account
+    with pytest.raises(PermissionDenied), runtime.writing("rep") as uow:
+        create_task(uow, register_id=register.id, subject="Po wyłączeniu konta")
+    with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Task)) == 0
     engine.dispose()
