@@ -1,17 +1,20 @@
 """Radicale auth plugin: employee app passwords, with a short cache and back-off.
 
-A verified (login, password) pair is remembered for ``[caldav] login_cache_seconds`` in the
-runtime's :class:`~hermes_groupware.login_cache.LoginCache` (shared with the fast path and the
-API), so Argon2 does not run on every request (clients send Basic auth each time).
+A verified (login, password) pair is remembered in the runtime's
+:class:`~hermes_groupware.login_cache.LoginCache` (shared with the fast path and the API):
+trusted for ``[caldav] login_cache_seconds``, then re-checked with one read instead of an
+Argon2 hash, so clients that send Basic auth on every request and sync every few minutes
+are not hashed each time.
 Failures count per login and per address in the database; while locked, even the right
-password is refused (a pair verified before the lock stays valid until its cache entry
-ends). Database errors propagate (a 500 the client retries), never a silent 401 that makes
-iOS ask for the password again.
+password is refused (a device whose pair was verified before the lock keeps working).
+Database errors propagate (a 500 the client retries), never a silent 401 that makes iOS ask
+for the password again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from typing import Any
 
@@ -33,10 +36,14 @@ class Auth(radicale_auth.BaseAuth):
         self.runtime = runtime
 
     def _login_ext(self, login: str, password: str, context: Any) -> str:
-        address = getattr(context, "remote_addr", None)
-        if self.runtime.logins.knows(login, password):
+        logins, settings = self.runtime.logins, self.runtime.settings.caldav
+        if logins.knows(login, password):
             return login
-        settings = self.runtime.settings.caldav
+        in_force = functools.partial(login_guard.in_force, self.runtime.database, Source.CALDAV)
+        known = logins.recheck(login, password, in_force, settings.login_cache_seconds)
+        if known is not None:
+            return known.login
+        address = getattr(context, "remote_addr", None)
         with self.runtime.database.unit_of_work(Actor.system("caldav"), Source.CALDAV) as uow:
             attempt = login_guard.attempt(
                 uow,
@@ -48,7 +55,13 @@ class Auth(radicale_auth.BaseAuth):
             )
         if attempt.locked_until is not None:
             log.info("login refused while locked out: %s from %s", login, address)
-        if attempt.actor is None:
+        if attempt.login is None:
             return ""
-        self.runtime.logins.remember(login, password, settings.login_cache_seconds)
-        return attempt.actor.login
+        logins.remember(
+            login,
+            password,
+            settings.login_cache_seconds,
+            password_id=attempt.login.password_id,
+            keep_seconds=settings.login_keep_seconds,
+        )
+        return attempt.login.actor.login

@@ -74,6 +74,7 @@ class CaldavSettings:
     delete_policy: str = "cancel"
     max_body_bytes: int = 5 * 1024 * 1024
     login_cache_seconds: int = 60
+    login_keep_seconds: int = 12 * 3600
     lockout_failures: int = 5
     lockout_window_seconds: int = 900
     fast_path: bool = True
@@ -445,12 +446,7 @@ def _validate(settings: Settings, values: dict[str, dict[str, tuple[Any, str]]],
         raise ConfigError(
             "[logging] level", source("logging", "level"), "expected DEBUG, INFO, WARNING or ERROR"
         )
-    if settings.caldav.delete_policy not in ("cancel", "delete", "refuse"):
-        raise ConfigError(
-            "[caldav] delete_policy",
-            source("caldav", "delete_policy"),
-            "expected cancel, delete or refuse",
-        )
+    _validate_caldav(settings, source)
     _validate_console(settings, source)
     _validate_mail(settings, source)
     _validate_operations(settings, source)
@@ -459,6 +455,21 @@ def _validate(settings: Settings, values: dict[str, dict[str, tuple[Any, str]]],
     if not settings.database.url.startswith(("sqlite", "postgresql")):
         raise ConfigError(
             "[database] url", source("database", "url"), "only sqlite and postgresql are supported"
+        )
+
+
+def _validate_caldav(settings: Settings, source: Any) -> None:
+    if settings.caldav.delete_policy not in ("cancel", "delete", "refuse"):
+        raise ConfigError(
+            "[caldav] delete_policy",
+            source("caldav", "delete_policy"),
+            "expected cancel, delete or refuse",
+        )
+    if settings.caldav.login_keep_seconds < settings.caldav.login_cache_seconds:
+        raise ConfigError(
+            "[caldav] login_keep_seconds",
+            source("caldav", "login_keep_seconds"),
+            "expected at least login_cache_seconds",
         )
 
 

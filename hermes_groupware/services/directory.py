@@ -187,8 +187,16 @@ def set_app_password(
     return password
 
 
-def check_app_password(uow: UnitOfWork, login: str, password: str) -> Actor | None:
-    """The actor for a valid login and app password of an active employee, else None."""
+@dataclass(frozen=True)
+class AppLogin:
+    """A login with an app password: who, and which of their app passwords matched."""
+
+    actor: Actor
+    password_id: int
+
+
+def check_app_password(uow: UnitOfWork, login: str, password: str) -> AppLogin | None:
+    """The login of a valid login and app password of an active employee, else None."""
     employee = uow.session.scalar(
         select(Employee).where(Employee.login == login, Employee.is_active)
     )
@@ -208,8 +216,19 @@ def check_app_password(uow: UnitOfWork, login: str, password: str) -> Actor | No
         candidate.last_used_at = uow.now()
         if _HASHER.check_needs_rehash(candidate.password_hash):
             candidate.password_hash = _HASHER.hash(password)
-        return actor_for(employee)
+        return AppLogin(actor_for(employee), candidate.id)
     return None
+
+
+def app_login_in_force(uow: UnitOfWork, password_id: int) -> Actor | None:
+    """The actor while app password ``password_id`` is not revoked and its employee active:
+    one indexed read, where checking the password itself costs an Argon2 hash."""
+    employee = uow.session.scalar(
+        select(Employee)
+        .join(AppPassword, AppPassword.employee_id == Employee.id)
+        .where(AppPassword.id == password_id, AppPassword.revoked_at.is_(None), Employee.is_active)
+    )
+    return actor_for(employee) if employee is not None else None
 
 
 def active_actor(uow: UnitOfWork, login: str) -> Actor | None:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from hermes_groupware.db.session import Actor, UnitOfWork
+from hermes_groupware.db.session import Actor, Database, UnitOfWork
 from hermes_groupware.models import LoginFailure
+from hermes_groupware.models.enums import Source
 from hermes_groupware.services import directory
 
 MAX_LOCK = dt.timedelta(minutes=15)
@@ -22,8 +23,8 @@ ADDRESS_FACTOR = 4
 class Attempt:
     """What one login attempt came to."""
 
-    #: the employee, when no lock held and the password was right
-    actor: Actor | None
+    #: the employee and the app password that matched, when no lock held
+    login: directory.AppLogin | None
     #: when refused because a lock holds (the password was not even checked)
     locked_until: dt.datetime | None = None
 
@@ -43,13 +44,20 @@ def attempt(
     counters = keys(login, address)
     locked = locked_until(uow, counters)
     if locked is not None:
-        return Attempt(actor=None, locked_until=locked)
-    actor = directory.check_app_password(uow, login, password)
-    if actor is None:
+        return Attempt(login=None, locked_until=locked)
+    found = directory.check_app_password(uow, login, password)
+    if found is None:
         record_failure(uow, counters, threshold=threshold, window=window)
     else:
         record_success(uow, login)
-    return Attempt(actor=actor)
+    return Attempt(login=found)
+
+
+def in_force(database: Database, source: Source, password_id: int) -> Actor | None:
+    """:func:`directory.app_login_in_force` in a read transaction of its own: the login
+    cache's re-check of a pair it verified earlier."""
+    with database.unit_of_work(Actor.system(source.value), source, read_only=True) as uow:
+        return directory.app_login_in_force(uow, password_id)
 
 
 def keys(login: str, address: str | None) -> list[str]:

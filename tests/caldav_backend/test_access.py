@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import datetime as dt
 import http.client
 import uuid
 from urllib.parse import urlsplit
 
 import caldav
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from hermes_groupware.models import Register, Task
+from hermes_groupware.models import AppPassword, Register, Task
 from hermes_groupware.models.enums import AccessLevel
 from hermes_groupware.services import access
 from hermes_groupware.services.directory import actor_for, set_app_password
 from hermes_groupware.services.lookups import employee_by_login
-from tests.caldav_backend.conftest import PASSWORD, Server
+from tests.caldav_backend.conftest import PASSWORD, Server, start_server
 
 PROPFIND_ZERO = {"Depth": "0", "Content-Type": "application/xml"}
 
@@ -84,6 +86,52 @@ def test_wrong_password_then_back_off_even_for_the_right_one(dav_server: Server)
     with dav_server.uow() as uow:
         fresh = set_app_password(uow, "tdabrowski", label="after-lockout")
     assert login(fresh) == 401
+
+
+def test_a_known_password_is_rechecked_without_a_hash_and_revoking_it_reaches_every_instance(
+    dav_server: Server,
+) -> None:
+    """Another instance on the same database, trusting a verified pair for 0 s: later
+    requests re-check the app password with one read (last_used_at, written by a full
+    verification, stays put), and a revocation made elsewhere shuts it out."""
+    caldav = dataclasses.replace(dav_server.settings.caldav, login_cache_seconds=0)
+    settings = dataclasses.replace(dav_server.settings, caldav=caldav)
+    base, server, _thread = start_server(settings)
+    other = Server(url=base, database=dav_server.database, settings=settings)
+    with dav_server.uow() as uow:
+        password = set_app_password(uow, "ebrown", label="test-recheck")
+    mine = select(AppPassword).where(AppPassword.label == "test-recheck")
+
+    def last_used() -> dt.datetime | None:
+        with dav_server.uow() as uow:
+            return uow.session.scalars(mine).one().last_used_at
+
+    def login() -> int:
+        return _status(
+            other,
+            "ebrown",
+            "PROPFIND",
+            "/ebrown/",
+            headers=PROPFIND_ZERO,
+            password=password,
+        )
+
+    try:
+        assert login() == 207  # verified in full
+        verified = last_used()
+        assert verified is not None
+        assert login() == 207
+        assert login() == 207
+        assert last_used() == verified  # re-checked, not hashed again
+        with dav_server.uow() as uow:  # revoked through another instance, or in plain SQL
+            uow.session.execute(
+                update(AppPassword)
+                .where(AppPassword.label == "test-recheck")
+                .values(revoked_at=uow.now())
+            )
+        assert login() == 401
+    finally:
+        server.close()  # type: ignore[attr-defined]
 
 
 def test_other_homes_are_closed(dav_server: Server) -> None:

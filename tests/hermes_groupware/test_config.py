@@ -120,6 +120,18 @@ def test_mail_settings_are_validated(tmp_path: Path) -> None:
         load_settings(_write(tmp_path, demo + "[mail]\ndomain = 'a@b'\n"), env={})
 
 
+def test_a_login_is_kept_at_least_as_long_as_it_is_trusted(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "[server]\ndemo = true\n[caldav]\nlogin_cache_seconds = 900\nlogin_keep_seconds = 60\n",
+    )
+    with pytest.raises(ConfigError, match=r"\[caldav\] login_keep_seconds") as error:
+        load_settings(path, env={})
+    assert str(path) in str(error.value)
+    kept = load_settings(path, env={"HERMES_CALDAV_LOGIN_KEEP_SECONDS": "3600"})
+    assert kept.caldav.login_keep_seconds == 3600
+
+
 def test_default_location_is_the_working_directory() -> None:
     assert Path("config.toml") == DEFAULT_CONFIG
 

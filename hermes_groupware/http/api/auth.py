@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -78,6 +79,10 @@ def _basic(verifier: Verifier, login: str, password: str, address: str | None) -
         if actor is None:
             raise _unauthorized("wrong login or app password")
         return _basic_principal(actor)
+    in_force = functools.partial(login_guard.in_force, verifier.database, Source.API)
+    known = verifier.logins.recheck(login, password, in_force, guard.login_cache_seconds)
+    if known is not None:
+        return _basic_principal(known)
     with verifier.database.unit_of_work(SYSTEM, Source.API) as uow:
         attempt = login_guard.attempt(
             uow,
@@ -97,10 +102,16 @@ def _basic(verifier: Verifier, login: str, password: str, address: str | None) -
             "too many failed logins; try again later",
             headers={"Retry-After": str(wait)},
         )
-    if attempt.actor is None:  # outside the unit of work, so the failure count is committed
+    if attempt.login is None:  # outside the unit of work, so the failure count is committed
         raise _unauthorized("wrong login or app password")
-    verifier.logins.remember(login, password, guard.login_cache_seconds)
-    return _basic_principal(attempt.actor)
+    verifier.logins.remember(
+        login,
+        password,
+        guard.login_cache_seconds,
+        password_id=attempt.login.password_id,
+        keep_seconds=guard.login_keep_seconds,
+    )
+    return _basic_principal(attempt.login.actor)
 
 
 def _basic_principal(actor: Actor) -> Principal:

@@ -18,8 +18,9 @@ def test_generated_app_password_checks_and_is_stored_hashed(uow: UnitOfWork, mak
     assert len(password) >= 24
     stored = uow.session.scalar(select(AppPassword.password_hash))
     assert stored and stored.startswith("$argon2id$") and password not in stored
-    actor = directory.check_app_password(uow, "jkowalski", password)
-    assert actor is not None and actor.employee_id == rep.id
+    found = directory.check_app_password(uow, "jkowalski", password)
+    assert found is not None and found.actor.employee_id == rep.id
+    assert directory.app_login_in_force(uow, found.password_id) == found.actor
     assert directory.check_app_password(uow, "jkowalski", password + "x") is None
     assert directory.check_app_password(uow, "nobody", password) is None
 
@@ -32,6 +33,22 @@ def test_same_label_replaces_and_other_labels_stay(uow: UnitOfWork, make: Factor
     assert directory.check_app_password(uow, "anowak", phone) is None
     assert directory.check_app_password(uow, "anowak", laptop) is not None
     assert directory.check_app_password(uow, "anowak", new_phone) is not None
+
+
+def test_an_app_login_stays_in_force_until_revoked_or_the_employee_leaves(
+    uow: UnitOfWork, make: Factory
+) -> None:
+    rep = make.employee("kwojcik")
+    old = directory.set_app_password(uow, "kwojcik", label="phone")
+    first = directory.check_app_password(uow, "kwojcik", old)
+    assert first is not None
+    assert directory.app_login_in_force(uow, first.password_id) == first.actor
+    new = directory.set_app_password(uow, "kwojcik", label="phone")  # revokes the old one
+    assert directory.app_login_in_force(uow, first.password_id) is None
+    second = directory.check_app_password(uow, "kwojcik", new)
+    assert second is not None
+    uow.session.get_one(Employee, rep.id).is_active = False
+    assert directory.app_login_in_force(uow, second.password_id) is None
 
 
 def test_inactive_employee_cannot_log_in(uow: UnitOfWork, make: Factory) -> None:

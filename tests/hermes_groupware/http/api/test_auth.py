@@ -9,9 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 from freezegun import freeze_time
+from sqlalchemy import select, update
 
-from hermes_groupware.models.enums import Visibility
+from hermes_groupware.db.session import Actor
+from hermes_groupware.models import AppPassword
+from hermes_groupware.models.enums import Source, Visibility
 from hermes_groupware.services import tasks as task_service
+from hermes_groupware.services.directory import set_app_password
 from hermes_groupware.services.lookups import employee_by_login, register_by_code
 from tests.hermes_groupware.http.api.conftest import PASSWORD, ApiServer
 
@@ -170,3 +174,34 @@ def test_basic_shares_the_caldav_login_cache(api_server: ApiServer) -> None:
             _assert_401(api_server.call("GET", "/me", login=login, password="guess-guess-1"))
     assert api_server.call("GET", "/me", login="kwojcik").status_code == 200
     assert api_server.call("GET", "/me", login="tdabrowski").status_code == 429
+
+
+def test_basic_rechecks_a_known_pair_without_a_hash_and_sees_a_revocation(
+    api_server: ApiServer,
+) -> None:
+    """After ``login_cache_seconds`` a pair is re-checked with one read (a full verification
+    would write last_used_at again); an app password revoked meanwhile (by another instance,
+    or in plain SQL) is refused."""
+    with api_server.database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+        password = set_app_password(uow, "mzielinska", label="api-recheck")
+    mine = select(AppPassword).where(AppPassword.label == "api-recheck")
+
+    def last_used() -> dt.datetime | None:
+        with api_server.database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+            return uow.session.scalars(mine).one().last_used_at
+
+    pause = dt.timedelta(seconds=api_server.settings.caldav.login_cache_seconds + 1)
+    with freeze_time(dt.datetime.now(dt.UTC), tick=True) as clock:
+        assert api_server.call("GET", "/me", login="mzielinska", password=password).ok
+        verified = last_used()
+        clock.tick(pause)
+        assert api_server.call("GET", "/me", login="mzielinska", password=password).ok
+        assert last_used() == verified
+        with api_server.database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
+            uow.session.execute(
+                update(AppPassword)
+                .where(AppPassword.label == "api-recheck")
+                .values(revoked_at=uow.now())
+            )
+        clock.tick(pause)
+        _assert_401(api_server.call("GET", "/me", login="mzielinska", password=password))
