@@ -169,10 +169,11 @@ def catch_up(
     leave that pass to readers, so a write never waits for a whole re-render.
     Returns True when the projection is current (writers: when the journal is applied).
     """
-    current = state(session, lock=True)
-    done = _apply_journal(session, current, now, overrides, max_entries)
-    if done and directory:
-        done = _apply_directory(session, current, now, max_entries)
+    current = state(session, lock=True)  # (its query flushes the caller's pending changes)
+    with session.no_autoflush:  # the state row's new position goes out with the objects
+        done = _apply_journal(session, current, now, overrides, max_entries)
+        if done and directory:
+            done = _apply_directory(session, current, now, max_entries)
     session.flush()
     return done
 

@@ -35,9 +35,11 @@ from hermes_groupware.models.enums import AccessLevel, DelegationMode, ItemKind,
 def register_levels(session: Session, actor: Actor) -> dict[int, AccessLevel]:
     """The actor's effective level on every register (strongest of default and grants)."""
     registers = session.execute(select(Register.id, Register.default_access)).all()
+    if _shut_out(session, actor):
+        return {register_id: AccessLevel.NONE for register_id, _ in registers}
     if actor.is_admin:
         return {register_id: AccessLevel.EDIT for register_id, _ in registers}
-    if actor.employee_id is None or not _is_active(session, actor.employee_id):
+    if actor.employee_id is None:
         return {register_id: AccessLevel.NONE for register_id, _ in registers}
     levels = {register_id: AccessLevel(level) for register_id, level in registers}
     my_groups = select(group_members.c.group_id).where(
@@ -57,8 +59,13 @@ def register_levels(session: Session, actor: Actor) -> dict[int, AccessLevel]:
     return levels
 
 
-def _is_active(session: Session, employee_id: int) -> bool:
-    return bool(session.scalar(select(Employee.is_active).where(Employee.id == employee_id)))
+def _shut_out(session: Session, actor: Actor) -> bool:
+    """An employee's actor whose employee is gone or inactive, admins included: actors are
+    cached for a few seconds by the protocol adapters, the check is here."""
+    if actor.employee_id is None:
+        return False
+    employee = session.get(Employee, actor.employee_id)  # the same row the services read next
+    return employee is None or not employee.is_active
 
 
 def _delegated_task_ids(employee_id: int, mode: DelegationMode) -> Select[int]:
@@ -93,9 +100,11 @@ def _with_history_tree(employee_id: int) -> Select[int]:
 
 def visible_tasks_clause(session: Session, actor: Actor, level: AccessLevel) -> ColumnElement[bool]:
     """A WHERE clause selecting the tasks the actor may see (``READ``) or change (``EDIT``)."""
+    if _shut_out(session, actor):
+        return false()
     if actor.is_admin:
         return true()
-    if actor.employee_id is None or not _is_active(session, actor.employee_id):
+    if actor.employee_id is None:
         return false()
     me = actor.employee_id
     registers = [

@@ -6,6 +6,7 @@ import pytest
 
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import InvalidInput, NotFound
+from hermes_groupware.models import Employee
 from hermes_groupware.models.enums import AccessLevel, DelegationMode, Visibility
 from hermes_groupware.services import access, custom_fields, delegation, directory, items, registers
 from hermes_groupware.services.task_views import TaskFilter, list_tasks, task_detail
@@ -140,3 +141,22 @@ def test_visibility_private_is_kept_on_subtask_listing(uow: UnitOfWork, make: Fa
         changes=TaskChanges(visibility=Visibility.PRIVATE),
     )
     assert [s.subject for s in task_detail(make.as_(reader), parent.id).subtasks] == ["jawne"]
+
+
+def test_an_actor_whose_employee_left_is_shut_out_admins_too(
+    uow: UnitOfWork, make: Factory
+) -> None:
+    """Protocol adapters cache an actor for a few seconds; the services decide on the row."""
+    admin, rep = make.employee(is_admin=True), make.employee()
+    register = make.register(default_access=AccessLevel.EDIT)
+    task = make.task(register, rep)
+    as_admin, as_rep = make.actor(admin), make.actor(rep)
+    assert access.can_edit(uow.session, as_admin, task.id)
+    assert access.can_edit(uow.session, as_rep, task.id)
+    for employee in (admin, rep):
+        uow.session.get_one(Employee, employee.id).is_active = False
+    uow.session.flush()
+    for actor in (as_admin, as_rep):
+        assert not access.can_see(uow.session, actor, task.id)
+        assert set(access.register_levels(uow.session, actor).values()) == {AccessLevel.NONE}
+        assert list_tasks(uow.acting_as(actor), TaskFilter()) == []
