@@ -21,7 +21,7 @@ import pytest
 from radicale.app import Application as RadicaleApplication
 from sqlalchemy import select, text
 
-from caldav_backend.fast_path import FastPath
+from caldav_backend.fast_path import GZIP_MIN_BYTES, FastPath
 from caldav_backend.runtime import Runtime
 from hermes_groupware.http.app import radicale_configuration
 from hermes_groupware.models import Task
@@ -235,6 +235,7 @@ def test_sync_collection_initial_then_changes_and_tombstones(
         gzip_ok=True,
     )
     assert changed.body.count(b"<response>") == 2
+    assert changed.headers["content-encoding"] == "gzip"  # two items with their texts
     assert b"404 Not Found" in changed.body
     assert "Zmieniony &lt;temat&gt; &amp; więcej".encode() in changed.body
     stale = SYNC.format(token="urn:hermes:sync:nope:1", props="<d:getetag/>")
@@ -250,6 +251,8 @@ def test_get_one_item_and_a_missing_one(dav_server: Server, plain_url: str) -> N
     reply = _same(dav_server, plain_url, "GET", href, depth=None, gzip_ok=True)
     assert reply.status == 200
     assert reply.body.startswith(b"BEGIN:VCALENDAR")
+    assert len(reply.body) < GZIP_MIN_BYTES
+    assert "content-encoding" not in reply.headers  # too small to be worth compressing
     assert (
         _same(dav_server, plain_url, "GET", "/jkowalski/tasks/nope.ics", depth=None).status == 404
     )
