@@ -880,8 +880,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--login-cache-seconds",
         type=int,
-        help="[caldav] login_cache_seconds of the instances (default: the product's, 60; a "
-        "client syncing every minute then pays an Argon2 verification on most syncs)",
+        help="[caldav] login_cache_seconds of the instances (default: the product's, 60; after "
+        "it a verified app password is re-checked with one read, not hashed again)",
     )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "hermes-soak")
