@@ -64,7 +64,7 @@ def _shut_out(session: Session, actor: Actor) -> bool:
     cached for a few seconds by the protocol adapters, the check is here."""
     if actor.employee_id is None:
         return False
-    employee = session.get(Employee, actor.employee_id)  # the same row the services read next
+    employee = session.get(Employee, actor.employee_id)
     return employee is None or not employee.is_active
 
 

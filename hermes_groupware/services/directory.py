@@ -196,7 +196,8 @@ class AppLogin:
 
 
 def check_app_password(uow: UnitOfWork, login: str, password: str) -> AppLogin | None:
-    """The login of a valid login and app password of an active employee, else None."""
+    """Who logs in, and with which app password, when ``password`` is one of an active
+    employee's app passwords; else None."""
     employee = uow.session.scalar(
         select(Employee).where(Employee.login == login, Employee.is_active)
     )
