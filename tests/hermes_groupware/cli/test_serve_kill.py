@@ -1,11 +1,15 @@
-"""``serve`` with the SMTP listener, killed with SIGKILL mid-flow and restarted.
+"""``serve`` killed with SIGKILL mid-flow and restarted, for the roles that accept work from
+outside: the SMTP listener and CalDAV over HTTP.
 
-An MTA retries every message that did not get its ``250``; after the restart every message
-must be there exactly once: nothing acknowledged lost, nothing doubled.
+An MTA retries every message that did not get its ``250``, a calendar client every PUT that
+got no answer; after the restart everything must be there exactly once: nothing acknowledged
+lost, nothing doubled.
 """
 
 from __future__ import annotations
 
+import base64
+import http.client
 import smtplib
 import subprocess
 import threading
@@ -13,10 +17,12 @@ import time
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+from hermes_groupware.demo import DEMO_APP_PASSWORD
 from tests.hermes_groupware.cli.conftest import SCRIPT, Run, as_json
 from tests.ports import free_port
 
 MESSAGES = 30
+PUTS = 30
 
 
 def _mail(n: int) -> bytes:
@@ -39,9 +45,34 @@ def _send(port: int, raw: bytes) -> bool:
     return True
 
 
-def _start(env: dict[str, str]) -> subprocess.Popen[str]:
+def _put(port: int, n: int) -> int | None:
+    """One client PUT of a new task (If-None-Match: *): the status, None when cut off."""
+    uid = f"kill-{n}@klient.pl"
+    body = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\n"
+        f"UID:{uid}\r\nDTSTAMP:20261127T120000Z\r\nSUMMARY:Z telefonu {n}\r\n"
+        "END:VTODO\r\nEND:VCALENDAR\r\n"
+    )
+    token = base64.b64encode(f"jkowalski:{DEMO_APP_PASSWORD}".encode()).decode()
+    headers = {
+        "Authorization": f"Basic {token}",
+        "Content-Type": "text/calendar; charset=utf-8",
+        "If-None-Match": "*",
+    }
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("PUT", f"/jkowalski/tasks/{uid}.ics", body.encode(), headers)
+        return connection.getresponse().status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+
+
+def _start(env: dict[str, str], *roles: str) -> subprocess.Popen[str]:
+    command = [SCRIPT, "serve", *(("--roles", ",".join(roles)) if roles else ())]
     server = subprocess.Popen(
-        [SCRIPT, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     assert server.stdout is not None
     assert server.stdout.readline().startswith("ready http://")
@@ -103,3 +134,43 @@ def test_sigkill_mid_flow_loses_and_doubles_nothing(demo: Run, cli_env: dict[str
     assert defaults == {"assigned", "mail-note", "overdue"}  # installed by the first start
     inbound = as_json(demo("mail", "list", "--json"))
     assert {m["status"] for m in inbound if (m["subject"] or "").startswith("Awaria")} == {"posted"}
+
+
+def test_sigkill_of_the_http_role_mid_writes_loses_and_doubles_nothing(
+    demo: Run, cli_env: dict[str, str]
+) -> None:
+    port = free_port()
+    cli_env["HERMES_HTTP_PORT"] = str(port)
+    created: set[int] = set()
+    server = _start(cli_env, "http")
+    try:
+
+        def client() -> None:
+            for n in range(PUTS):
+                if _put(port, n) == 201:
+                    created.add(n)
+
+        writer = threading.Thread(target=client)
+        writer.start()
+        deadline = time.monotonic() + 60
+        while len(created) < PUTS // 3 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        server.kill()  # SIGKILL: no cleanup, transactions cut wherever they are
+        writer.join(timeout=60)
+    finally:
+        _end(server, kill=True)
+    assert PUTS // 3 <= len(created) < PUTS
+
+    server = _start(cli_env, "http")
+    try:
+        for n in range(PUTS):  # the client retries whatever got no answer
+            if n not in created:
+                # 412: that PUT was committed when the process died, its answer lost
+                assert _put(port, n) in (201, 412), n
+    finally:
+        _end(server, kill=False)
+
+    found = demo("task", "list", "--search", "Z telefonu", "--limit", "1000", "--json")
+    subjects = [t["subject"] for t in as_json(found)]
+    for n in range(PUTS):
+        assert subjects.count(f"Z telefonu {n}") == 1, n
