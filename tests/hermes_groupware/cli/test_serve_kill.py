@@ -1,9 +1,9 @@
-"""``serve`` killed with SIGKILL mid-flow and restarted, for the roles that accept work from
-outside: the SMTP listener and CalDAV over HTTP.
+"""``serve`` killed with SIGKILL mid-flow and restarted, for the roles that take work from
+outside: the SMTP listener, the IMAP poller and CalDAV over HTTP.
 
 An MTA retries every message that did not get its ``250``, a calendar client every PUT that
-got no answer; after the restart everything must be there exactly once: nothing acknowledged
-lost, nothing doubled.
+got no answer, and the poller finds in the mailbox whatever it had not moved yet; after the
+restart everything must be there exactly once: nothing acknowledged lost, nothing doubled.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from email.utils import make_msgid
 
 from hermes_groupware.demo import DEMO_APP_PASSWORD
 from tests.hermes_groupware.cli.conftest import SCRIPT, Run, as_json
+from tests.mail_gateway.conftest import dovecot, imap_user  # noqa: F401 - fixtures
+from tests.mail_gateway.dovecot import Dovecot, MailUser
 from tests.ports import free_port
 
 MESSAGES = 30
@@ -75,7 +77,7 @@ def _start(env: dict[str, str], *roles: str) -> subprocess.Popen[str]:
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     assert server.stdout is not None
-    assert server.stdout.readline().startswith("ready http://")
+    assert server.stdout.readline().startswith("ready ")
     return server
 
 
@@ -127,13 +129,60 @@ def test_sigkill_mid_flow_loses_and_doubles_nothing(demo: Run, cli_env: dict[str
     finally:
         _end(server, kill=False)
 
-    subjects = [t["subject"] for t in as_json(demo("task", "list", "--register", "REK", "--json"))]
-    for n in range(MESSAGES):
-        assert subjects.count(f"Awaria {n}") == 1, n
+    _assert_one_task_per_message(demo)
     defaults = {r["event"] for r in as_json(demo("rule", "list", "--json"))}
     assert defaults == {"assigned", "mail-note", "overdue"}  # installed by the first start
     inbound = as_json(demo("mail", "list", "--json"))
     assert {m["status"] for m in inbound if (m["subject"] or "").startswith("Awaria")} == {"posted"}
+
+
+def _assert_one_task_per_message(demo: Run) -> None:
+    subjects = [t["subject"] for t in as_json(demo("task", "list", "--register", "REK", "--json"))]
+    for n in range(MESSAGES):
+        assert subjects.count(f"Awaria {n}") == 1, n
+
+
+def test_sigkill_of_the_imap_role_mid_sweep_loses_and_doubles_nothing(
+    demo: Run,
+    cli_env: dict[str, str],
+    dovecot: Dovecot,  # noqa: F811 - the fixture imported above
+    imap_user: MailUser,  # noqa: F811
+) -> None:
+    for n in range(MESSAGES):
+        dovecot.append(imap_user, _mail(n))
+    cli_env.update(
+        HERMES_HTTP_PORT=str(free_port()),
+        HERMES_SMTP_OUT_PORT=str(free_port()),  # nobody listens: acknowledgements stay queued
+        HERMES_MAIL_NEW_TASKS_PER_SENDER_PER_HOUR="100",
+        HERMES_IMAP_IN_ENABLED="true",
+        HERMES_IMAP_IN_HOST=dovecot.host,
+        HERMES_IMAP_IN_PORT=str(dovecot.port),
+        HERMES_IMAP_IN_SECURITY="none",
+        HERMES_IMAP_IN_USERNAME=imap_user.name,
+        HERMES_IMAP_IN_PASSWORD=imap_user.password,
+        HERMES_IMAP_IN_LEASE_SECONDS="10",  # the dead holder's lease: the shortest allowed
+    )
+    server = _start(cli_env, "imap")
+    try:
+        deadline = time.monotonic() + 60
+        while len(dovecot.uids(imap_user)) > MESSAGES - MESSAGES // 3:
+            assert time.monotonic() < deadline, "the poller moved nothing"
+            time.sleep(0.01)
+        server.kill()  # SIGKILL mid-sweep: a message may be committed but not moved yet
+    finally:
+        _end(server, kill=True)
+    assert 0 < len(dovecot.uids(imap_user)) < MESSAGES
+
+    server = _start(cli_env, "imap")  # polls once the killed holder's lease has run out
+    try:
+        deadline = time.monotonic() + 60
+        while dovecot.uids(imap_user):
+            assert time.monotonic() < deadline, "the mailbox was not emptied after the restart"
+            time.sleep(0.2)
+        demo("mail", "process")  # anything stored but unprocessed when the process died
+    finally:
+        _end(server, kill=False)
+    _assert_one_task_per_message(demo)
 
 
 def test_sigkill_of_the_http_role_mid_writes_loses_and_doubles_nothing(
