@@ -11,18 +11,21 @@ from __future__ import annotations
 import base64
 import http.client
 import smtplib
-import subprocess
 import threading
 import time
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
+from hermes_groupware.cli.roles import SERVER_ROLES
 from hermes_groupware.demo import DEMO_APP_PASSWORD
-from tests.hermes_groupware.cli.conftest import SCRIPT, Run, as_json
+from tests.faults import Served
+from tests.hermes_groupware.cli.conftest import Run, as_json
 from tests.mail_gateway.conftest import dovecot, imap_user  # noqa: F401 - fixtures
 from tests.mail_gateway.dovecot import Dovecot, MailUser
 from tests.ports import free_port
 
+ALL_ROLES = ",".join(SERVER_ROLES)  # what plain `serve` runs (less what config turns off)
 MESSAGES = 30
 PUTS = 30
 
@@ -71,25 +74,9 @@ def _put(port: int, n: int) -> int | None:
         connection.close()
 
 
-def _start(env: dict[str, str], *roles: str) -> subprocess.Popen[str]:
-    command = [SCRIPT, "serve", *(("--roles", ",".join(roles)) if roles else ())]
-    server = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    assert server.stdout is not None
-    assert server.stdout.readline().startswith("ready ")
-    return server
-
-
-def _end(server: subprocess.Popen[str], *, kill: bool) -> None:
-    if server.poll() is None:
-        server.kill() if kill else server.terminate()
-    server.wait(timeout=20)
-    assert server.stdout is not None
-    server.stdout.close()
-
-
-def test_sigkill_mid_flow_loses_and_doubles_nothing(demo: Run, cli_env: dict[str, str]) -> None:
+def test_sigkill_mid_flow_loses_and_doubles_nothing(
+    demo: Run, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     port = free_port()
     cli_env.update(
         HERMES_HTTP_PORT=str(free_port()),
@@ -101,7 +88,7 @@ def test_sigkill_mid_flow_loses_and_doubles_nothing(demo: Run, cli_env: dict[str
     )
     messages = {n: _mail(n) for n in range(MESSAGES)}
     acknowledged: set[int] = set()
-    server = _start(cli_env)
+    server = Served(ALL_ROLES, cli_env, tmp_path / "serve.log")
     try:
 
         def mta() -> None:
@@ -117,17 +104,17 @@ def test_sigkill_mid_flow_loses_and_doubles_nothing(demo: Run, cli_env: dict[str
         server.kill()  # SIGKILL: no cleanup, transactions cut wherever they are
         sender.join(timeout=60)
     finally:
-        _end(server, kill=True)
+        server.kill()
     assert MESSAGES // 3 <= len(acknowledged) < MESSAGES
 
-    server = _start(cli_env)
+    server = Served(ALL_ROLES, cli_env, tmp_path / "serve.log")
     try:
         for n, raw in messages.items():  # the MTA retries whatever had no 250
             if n not in acknowledged:
                 assert _send(port, raw), f"message {n} refused after the restart"
         demo("mail", "process")  # anything stored but unprocessed when the process died
     finally:
-        _end(server, kill=False)
+        server.stop()
 
     _assert_one_task_per_message(demo)
     defaults = {r["event"] for r in as_json(demo("rule", "list", "--json"))}
@@ -147,6 +134,7 @@ def test_sigkill_of_the_imap_role_mid_sweep_loses_and_doubles_nothing(
     cli_env: dict[str, str],
     dovecot: Dovecot,  # noqa: F811 - the fixture imported above
     imap_user: MailUser,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     for n in range(MESSAGES):
         dovecot.append(imap_user, _mail(n))
@@ -162,7 +150,7 @@ def test_sigkill_of_the_imap_role_mid_sweep_loses_and_doubles_nothing(
         HERMES_IMAP_IN_PASSWORD=imap_user.password,
         HERMES_IMAP_IN_LEASE_SECONDS="10",  # the dead holder's lease: the shortest allowed
     )
-    server = _start(cli_env, "imap")
+    server = Served("imap", cli_env, tmp_path / "serve.log")
     try:
         deadline = time.monotonic() + 60
         while len(dovecot.uids(imap_user)) > MESSAGES - MESSAGES // 3:
@@ -170,10 +158,10 @@ def test_sigkill_of_the_imap_role_mid_sweep_loses_and_doubles_nothing(
             time.sleep(0.01)
         server.kill()  # SIGKILL mid-sweep: a message may be committed but not moved yet
     finally:
-        _end(server, kill=True)
+        server.kill()
     assert 0 < len(dovecot.uids(imap_user)) < MESSAGES
 
-    server = _start(cli_env, "imap")  # polls once the killed holder's lease has run out
+    server = Served("imap", cli_env, tmp_path / "serve.log")  # once the dead lease runs out
     try:
         deadline = time.monotonic() + 60
         while dovecot.uids(imap_user):
@@ -181,17 +169,17 @@ def test_sigkill_of_the_imap_role_mid_sweep_loses_and_doubles_nothing(
             time.sleep(0.2)
         demo("mail", "process")  # anything stored but unprocessed when the process died
     finally:
-        _end(server, kill=False)
+        server.stop()
     _assert_one_task_per_message(demo)
 
 
 def test_sigkill_of_the_http_role_mid_writes_loses_and_doubles_nothing(
-    demo: Run, cli_env: dict[str, str]
+    demo: Run, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     port = free_port()
     cli_env["HERMES_HTTP_PORT"] = str(port)
     created: set[int] = set()
-    server = _start(cli_env, "http")
+    server = Served("http", cli_env, tmp_path / "serve.log")
     try:
 
         def client() -> None:
@@ -207,17 +195,17 @@ def test_sigkill_of_the_http_role_mid_writes_loses_and_doubles_nothing(
         server.kill()  # SIGKILL: no cleanup, transactions cut wherever they are
         writer.join(timeout=60)
     finally:
-        _end(server, kill=True)
+        server.kill()
     assert PUTS // 3 <= len(created) < PUTS
 
-    server = _start(cli_env, "http")
+    server = Served("http", cli_env, tmp_path / "serve.log")
     try:
         for n in range(PUTS):  # the client retries whatever got no answer
             if n not in created:
                 # 412: that PUT was committed when the process died, its answer lost
                 assert _put(port, n) in (201, 412), n
     finally:
-        _end(server, kill=False)
+        server.stop()
 
     found = demo("task", "list", "--search", "Z telefonu", "--limit", "1000", "--json")
     subjects = [t["subject"] for t in as_json(found)]
