@@ -267,6 +267,17 @@ class Dovecot:
         time.sleep(1.1)
         return user
 
+    def serve_env(self, user: MailUser) -> dict[str, str]:
+        """The settings that point a ``serve`` child's IMAP role at ``user``'s mailbox here."""
+        return {
+            "HERMES_IMAP_IN_ENABLED": "true",
+            "HERMES_IMAP_IN_HOST": self.host,
+            "HERMES_IMAP_IN_PORT": str(self.port),
+            "HERMES_IMAP_IN_SECURITY": "none",
+            "HERMES_IMAP_IN_USERNAME": user.name,
+            "HERMES_IMAP_IN_PASSWORD": user.password,
+        }
+
     def _passwd_line(self, user: MailUser) -> str:
         home = self.root / "mail" / user.name
         uid, gid = self._mail_uid, self._mail_gid

@@ -13,6 +13,7 @@ import http.client
 import smtplib
 import threading
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -74,6 +75,21 @@ def _put(port: int, n: int) -> int | None:
         connection.close()
 
 
+def _killed_midway(server: Served, work: Callable[[set[int]], None], total: int) -> set[int]:
+    """Run ``work`` (it adds what the server acknowledged) beside ``server``; SIGKILL the
+    server once a third of ``total`` is acknowledged. What was acknowledged by then."""
+    acknowledged: set[int] = set()
+    worker = threading.Thread(target=work, args=(acknowledged,))
+    worker.start()
+    deadline = time.monotonic() + 60
+    while len(acknowledged) < total // 3 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    server.kill()  # SIGKILL: no cleanup, transactions cut wherever they are
+    worker.join(timeout=60)
+    assert total // 3 <= len(acknowledged) < total  # killed midway, not before or after
+    return acknowledged
+
+
 def test_sigkill_mid_flow_loses_and_doubles_nothing(
     demo: Run, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -87,25 +103,17 @@ def test_sigkill_mid_flow_loses_and_doubles_nothing(
         HERMES_MAIL_NEW_TASKS_PER_SENDER_PER_HOUR="100",
     )
     messages = {n: _mail(n) for n in range(MESSAGES)}
-    acknowledged: set[int] = set()
+
+    def mta(acknowledged: set[int]) -> None:
+        for n, raw in messages.items():
+            if _send(port, raw):
+                acknowledged.add(n)
+
     server = Served(ALL_ROLES, cli_env, tmp_path / "serve.log")
     try:
-
-        def mta() -> None:
-            for n, raw in messages.items():
-                if _send(port, raw):
-                    acknowledged.add(n)
-
-        sender = threading.Thread(target=mta)
-        sender.start()
-        deadline = time.monotonic() + 60
-        while len(acknowledged) < MESSAGES // 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        server.kill()  # SIGKILL: no cleanup, transactions cut wherever they are
-        sender.join(timeout=60)
+        acknowledged = _killed_midway(server, mta, MESSAGES)
     finally:
         server.kill()
-    assert MESSAGES // 3 <= len(acknowledged) < MESSAGES
 
     server = Served(ALL_ROLES, cli_env, tmp_path / "serve.log")
     try:
@@ -139,15 +147,10 @@ def test_sigkill_of_the_imap_role_mid_sweep_loses_and_doubles_nothing(
     for n in range(MESSAGES):
         dovecot.append(imap_user, _mail(n))
     cli_env.update(
+        dovecot.serve_env(imap_user),
         HERMES_HTTP_PORT=str(free_port()),
         HERMES_SMTP_OUT_PORT=str(free_port()),  # nobody listens: acknowledgements stay queued
         HERMES_MAIL_NEW_TASKS_PER_SENDER_PER_HOUR="100",
-        HERMES_IMAP_IN_ENABLED="true",
-        HERMES_IMAP_IN_HOST=dovecot.host,
-        HERMES_IMAP_IN_PORT=str(dovecot.port),
-        HERMES_IMAP_IN_SECURITY="none",
-        HERMES_IMAP_IN_USERNAME=imap_user.name,
-        HERMES_IMAP_IN_PASSWORD=imap_user.password,
         HERMES_IMAP_IN_LEASE_SECONDS="10",  # the dead holder's lease: the shortest allowed
     )
     server = Served("imap", cli_env, tmp_path / "serve.log")
@@ -178,25 +181,17 @@ def test_sigkill_of_the_http_role_mid_writes_loses_and_doubles_nothing(
 ) -> None:
     port = free_port()
     cli_env["HERMES_HTTP_PORT"] = str(port)
-    created: set[int] = set()
+
+    def client(created: set[int]) -> None:
+        for n in range(PUTS):
+            if _put(port, n) == 201:
+                created.add(n)
+
     server = Served("http", cli_env, tmp_path / "serve.log")
     try:
-
-        def client() -> None:
-            for n in range(PUTS):
-                if _put(port, n) == 201:
-                    created.add(n)
-
-        writer = threading.Thread(target=client)
-        writer.start()
-        deadline = time.monotonic() + 60
-        while len(created) < PUTS // 3 and time.monotonic() < deadline:
-            time.sleep(0.005)
-        server.kill()  # SIGKILL: no cleanup, transactions cut wherever they are
-        writer.join(timeout=60)
+        created = _killed_midway(server, client, PUTS)
     finally:
         server.kill()
-    assert PUTS // 3 <= len(created) < PUTS
 
     server = Served("http", cli_env, tmp_path / "serve.log")
     try:

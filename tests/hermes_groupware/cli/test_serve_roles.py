@@ -183,14 +183,7 @@ def test_an_instance_polling_imap_reports_its_last_good_sweep(
     try:
         dovecot.start()
         user = dovecot.add_user()
-        cli_env.update(
-            HERMES_IMAP_IN_ENABLED="true",
-            HERMES_IMAP_IN_HOST=dovecot.host,
-            HERMES_IMAP_IN_PORT=str(dovecot.port),
-            HERMES_IMAP_IN_SECURITY="none",
-            HERMES_IMAP_IN_USERNAME=user.name,
-            HERMES_IMAP_IN_PASSWORD=user.password,
-        )
+        cli_env.update(dovecot.serve_env(user))
         run("db", "upgrade")
         mailbox = f"{user.name}@{dovecot.host}:{dovecot.port}/INBOX"
         with _serving(cli_env, "--roles", "http,imap") as ready:
