@@ -13,6 +13,7 @@ re-check.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -47,7 +48,7 @@ class LoginCache:
 
     def knows(self, login: str, password: str) -> bool:
         """Whether this pair was verified and is still fresh (no database needed)."""
-        entry = self._entry(login, password)
+        entry = self._entry(self._fingerprint(login, password))
         return entry is not None and entry.fresh_until >= time.monotonic()
 
     def recheck(
@@ -56,19 +57,17 @@ class LoginCache:
         """For a pair verified earlier whose freshness ran out: ``in_force(password_id)``
         (one read, no hash) decides. Its answer renews the pair for ``fresh_seconds``; None
         forgets the pair. None also when there is nothing to re-check: verify in full."""
-        entry = self._entry(login, password)
+        fingerprint = self._fingerprint(login, password)
+        entry = self._entry(fingerprint)
         if entry is None or entry.password_id is None:
             return None
         answer = in_force(entry.password_id)
-        fingerprint = self._fingerprint(login, password)
         with self._lock:
             if answer is None:
                 self._entries.pop(fingerprint, None)
             elif fingerprint in self._entries:  # not forgotten meanwhile
                 fresh = min(time.monotonic() + fresh_seconds, entry.kept_until)
-                self._entries[fingerprint] = _Entry(
-                    entry.login, entry.password_id, fresh, entry.kept_until
-                )
+                self._entries[fingerprint] = dataclasses.replace(entry, fresh_until=fresh)
         return answer
 
     def remember(
@@ -95,9 +94,8 @@ class LoginCache:
         with self._lock:
             self._entries = {k: v for k, v in self._entries.items() if v.login != login}
 
-    def _entry(self, login: str, password: str) -> _Entry | None:
+    def _entry(self, fingerprint: str) -> _Entry | None:
         """The pair's entry while kept; expired ones are dropped on the way."""
-        fingerprint = self._fingerprint(login, password)
         with self._lock:
             entry = self._entries.get(fingerprint)
             if entry is not None and entry.kept_until < time.monotonic():
