@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Text, and_, cast, func, select, text, union
+from sqlalchemy import Connection, Text, and_, cast, func, or_, select, text, union
 from sqlalchemy.orm import Session
 
 from hermes_groupware.db.session import Actor, Database
@@ -61,6 +61,8 @@ from sync.journal import changes_since
 
 UID_DOMAIN = "hermes-groupware"
 BATCH = 500
+#: ``session.info`` key: (transaction, the state row it locked)
+_LOCKED_STATE = "hermes_projection_locked_state"
 
 
 @dataclass(frozen=True)
@@ -117,11 +119,23 @@ def etag_of(text: str) -> str:
 
 
 def state(session: Session, *, lock: bool) -> CalendarState:
-    """The projection's state row (locked: the projection writes are serialised on it)."""
+    """The projection's state row (locked: the projection writes are serialised on it).
+
+    Pending changes of the session are flushed first (their journal entries then exist). A
+    write catches up twice (before and after its change): the row it locked the first time
+    is still locked, and is not read again within the same transaction.
+    """
+    held = session.info.get(_LOCKED_STATE)
+    if lock and held is not None and held[0] is session.get_transaction():
+        session.flush()
+        locked: CalendarState = held[1]
+        return locked
     query = select(CalendarState).where(CalendarState.id == 1)
     row = session.scalar(query.with_for_update() if lock else query)
     if row is None:
         raise RuntimeError("calendar_state is missing: run hermes-groupware db upgrade")
+    if lock:  # the query began the transaction if none was open
+        session.info[_LOCKED_STATE] = (session.get_transaction(), row)
     return row
 
 
@@ -298,9 +312,14 @@ class _Refresher:
         context = _load(self.session, task_ids)
         parents = {t.parent_id for t in context.tasks.values() if t.parent_id is not None}
         with self.session.no_autoflush:
-            for obj in self.session.scalars(
-                select(CalendarObject).where(CalendarObject.task_id.in_([*task_ids, *parents]))
-            ):
+            wanted = CalendarObject.task_id.in_([*task_ids, *parents])
+            # a client's href may hold another object (a tombstone): read with the others
+            places = [
+                and_(CalendarObject.collection == c.collection, CalendarObject.href == c.href)
+                for (_, task_id), c in self.clients.items()
+                if task_id in task_ids
+            ]
+            for obj in self.session.scalars(select(CalendarObject).where(or_(wanted, *places))):
                 self.remember(obj)
             in_batch = set(task_ids)
             existing: dict[int, dict[str, CalendarObject]] = {}
@@ -352,13 +371,7 @@ class _Refresher:
     def new_object(self, key: str, task_id: int, client: ClientObject | None) -> CalendarObject:
         href = client.href if client else f"hermes-{task_id}.ics"
         uid = client.uid if client else f"hermes-{task_id}-{collection_slug(key)}@{UID_DOMAIN}"
-        old = self.by_place.get((key, href))
-        if old is None and client is not None:  # a client's own href may hide another tombstone
-            old = self.session.scalar(
-                select(CalendarObject).where(
-                    CalendarObject.collection == key, CalendarObject.href == href
-                )
-            )
+        old = self.by_place.get((key, href))  # a client's href was read with the batch
         if old is not None:  # a tombstone: the task came back (reassigned back, reopened)
             old.deleted, old.task_id, old.uid = False, task_id, uid
             self.remember(old)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from hermes_groupware.db.session import UnitOfWork
-from hermes_groupware.models import CalendarObject
+from hermes_groupware.models import CalendarObject, Task
 from hermes_groupware.services.directory import add_group, add_member
 from hermes_groupware.services.registers import RegisterChanges, RegisterView, update_register
 from sync import projection
@@ -94,3 +94,29 @@ def test_plain_sql_directory_changes_count_and_no_op_updates_do_not(
         text("UPDATE employees SET time_zone = 'Europe/London' WHERE id = :id"), {"id": employee.id}
     )
     assert projection.is_behind(session)
+
+
+def test_the_state_row_is_locked_once_per_transaction(uow: UnitOfWork, make: Factory) -> None:
+    """A write catches up before and after its change: the second time, the row it locked is
+    still locked and is not read again; pending changes are flushed all the same."""
+    statements: list[str] = []
+    connection = uow.session.connection()
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    task = make.task(make.register(), make.employee())
+    first = projection.state(uow.session, lock=True)
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        uow.session.get_one(Task, task.id).subject = "zmieniony"
+        assert projection.state(uow.session, lock=True) is first
+        # the pending change went out, and the row was not read again
+        assert [s.split(" SET")[0] for s in statements] == ["UPDATE tasks"]
+        assert projection.changes_since(uow.session, first.applied_seq)[-1].task_id == task.id
+        uow.session.commit()  # a new transaction locks the row again
+        statements.clear()
+        projection.state(uow.session, lock=True)
+        assert sum("FROM calendar_state" in s for s in statements) == 1
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
