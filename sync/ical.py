@@ -207,11 +207,23 @@ def render(task: TaskData, placement: Placement, base: str | None, now: dt.datet
     ``placement.alarms`` the owner's reminders are written as VALARMs (see :class:`Alarms`).
     """
     wanted = _mapped_properties(task, placement)
+    without_alarms = placement.alarms is None or placement.alarms.is_empty
     if base is None:
-        if placement.alarms is None or placement.alarms.is_empty:
+        if without_alarms:
             bookkeeping = _bookkeeping(task, placement, sequence=0, now=now)
             return calendar_text(PRODID, placement.component, [*bookkeeping, *wanted])
         return _new_with_icalendar(task, placement, wanted, now)
+    if without_alarms:
+        ours = _ours_only(base, placement.component)
+        if ours is not None:
+            return _rewritten(task, placement, base, lines=ours, wanted=wanted, now=now)
+    return _patched(task, placement, base, wanted, now)
+
+
+def _patched(
+    task: TaskData, placement: Placement, base: str, wanted: list[tuple[str, Any]], now: dt.datetime
+) -> str:
+    """``base`` parsed, our properties and VALARMs replaced, the client's kept."""
     calendar = _parse(base)
     component = _main_component(calendar, placement.component)
     changed = not _same(component, wanted)
@@ -226,6 +238,57 @@ def render(task: TaskData, placement: Placement, base: str | None, now: dt.datet
         return base
     _valarms_last(component)
     return str(calendar.to_ical().decode("utf-8"))
+
+
+#: the logical lines a text of ours starts and ends with, around the component's properties
+_OUR_HEAD = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{PRODID}\r\nBEGIN:"
+#: what may change without a visible change (compared without them; UID as in :func:`_same`)
+_UNCOMPARED = ("UID:", "DTSTAMP:", "SEQUENCE:", "LAST-MODIFIED:")
+
+
+def _ours_only(text: str, component: str) -> list[str] | None:
+    """The component's logical lines when ``text`` holds nothing but what we write (no client
+    property, no VALARM): true of every collection a client has not written to. Such a text
+    is written anew, as icalendar would patch it, without parsing it (~2 ms a rendering)."""
+    head, tail = f"{_OUR_HEAD}{component}\r\n", f"END:{component}\r\nEND:VCALENDAR\r\n"
+    if not (text.startswith(head) and text.endswith(tail)):
+        return None
+    lines = text[len(head) : -len(tail)].replace("\r\n ", "").split("\r\n")[:-1]
+    for line in lines:
+        name = line[: min(_end_of_name(line, ":"), _end_of_name(line, ";"))]
+        if name not in MAPPED and not name.startswith("X-HERMES-"):
+            return None
+        if name == "SEQUENCE" and not (line.startswith("SEQUENCE:") and line[9:].isdigit()):
+            return None  # as we write it, or icalendar decides
+    return lines
+
+
+def _end_of_name(line: str, separator: str) -> int:
+    position = line.find(separator)
+    return len(line) if position < 0 else position
+
+
+def _rewritten(
+    task: TaskData,
+    placement: Placement,
+    base: str,
+    *,
+    lines: list[str],
+    wanted: list[tuple[str, Any]],
+    now: dt.datetime,
+) -> str:
+    """What :func:`_patched` makes of a text of ours, written directly: ``base`` itself when
+    nothing visible changed, else every property anew with the next SEQUENCE."""
+    sequence = next((int(line[9:]) for line in lines if line.startswith("SEQUENCE:")), 0)
+    bookkeeping = _bookkeeping(task, placement, sequence=sequence + 1, now=now)
+    text = calendar_text(PRODID, placement.component, [*bookkeeping, *wanted])
+    if _compared(lines) == _compared(_ours_only(text, placement.component) or []):
+        return base
+    return text
+
+
+def _compared(lines: list[str]) -> list[str]:
+    return [line for line in lines if not line.startswith(_UNCOMPARED)]
 
 
 def _new_with_icalendar(

@@ -95,3 +95,56 @@ def test_a_new_object_with_alarms_still_gets_them() -> None:
     todo = Calendar.from_ical(text).walk("VTODO")[0]
     assert [c.name for c in todo.subcomponents] == ["VALARM"]
     assert "hermes-reminder-5@hermes-groupware" in text
+
+
+EARLIER = NOW - dt.timedelta(days=2, seconds=7)
+
+
+@pytest.mark.parametrize("component", ["VTODO", "VEVENT"])
+@pytest.mark.parametrize("parent", [None, "hermes-1-register-han@hermes-groupware"])
+@pytest.mark.parametrize("alarms", [None, ical.Alarms()])
+def test_texts_of_ours_are_rewritten_as_icalendar_patches_them(
+    component: str, parent: str | None, alarms: ical.Alarms | None
+) -> None:
+    """A stored text with nothing of a client's is written anew instead of parsed: the same
+    bytes as the icalendar patch, base itself when nothing visible changed, SEQUENCE on."""
+    compared = unchanged = 0
+    for before, after in zip(CASES, CASES[1:] + CASES[:1], strict=True):
+        if component == "VEVENT" and not all(t.planned_start or t.due for t in (before, after)):
+            continue
+        placement = ical.Placement(
+            uid=f"hermes-{before.task_id}-x@hermes-groupware",
+            component=component,
+            parent_uid=parent,
+            alarms=alarms,
+        )
+        base = ical.render(before, placement, None, EARLIER)
+        for _ in range(2):  # a second edit on top of the rewritten text
+            assert ical._ours_only(base, component) is not None
+            for task in (before, after):
+                wanted = ical._mapped_properties(task, placement)
+                rewritten = ical.render(task, placement, base, NOW)
+                assert rewritten == ical._patched(task, placement, base, wanted, NOW)
+                unchanged += rewritten is base
+                compared += 1
+            base = ical.render(after, placement, base, NOW)
+    assert compared > 200
+    assert unchanged >= compared // 4  # ``before`` on its own rendering, at least
+
+
+@pytest.mark.parametrize(
+    "client_line",
+    ["X-MOZ-LASTACK:20261127T120000Z", "X-APPLE-SORT-ORDER:3", "SEQUENCE;X-A=1:2", "SEQUENCE:x"],
+)
+def test_a_text_with_anything_of_a_client_is_patched(client_line: str) -> None:
+    task = CASES[0]
+    placement = ical.Placement(uid="u@hermes-groupware", component="VTODO", parent_uid=None)
+    ours = ical.render(task, placement, None, EARLIER)
+    assert ical._ours_only(ours, "VTODO") is not None
+    theirs = ours.replace("END:VTODO", f"{client_line}\r\nEND:VTODO")
+    assert ical._ours_only(theirs, "VTODO") is None
+    with_alarm = ours.replace(
+        "END:VTODO", "BEGIN:VALARM\r\nACTION:DISPLAY\r\nEND:VALARM\r\nEND:VTODO"
+    )
+    assert ical._ours_only(with_alarm, "VTODO") is None
+    assert ical._ours_only(ours.replace(ical.PRODID, "-//Mozilla.org//EN"), "VTODO") is None
