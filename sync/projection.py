@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Text, and_, cast, func, or_, select, text, union
+from sqlalchemy import Connection, Text, and_, bindparam, cast, func, or_, select, text, union
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from hermes_groupware.db.session import Actor, Database
 from hermes_groupware.models import (
@@ -454,69 +455,85 @@ def alarm_of(reminder: TaskReminder, task: Task, zone: ZoneInfo) -> ical.AlarmDa
     )
 
 
+#: the statements of :func:`_load`, built once: a write renders its task through them, and
+#: building a statement costs about as much as running it on SQLite
+_TASK_IDS: BindParameter[list[int]] = bindparam("task_ids", expanding=True)
+_PEOPLE: BindParameter[list[int]] = bindparam("people", expanding=True)
+_LOAD_TASKS = select(Task).where(Task.id.in_(_TASK_IDS))
+_LOAD_REGISTERS = select(Register)
+_LOAD_DELEGATES = select(TaskItem.task_id, TaskItem.delegate_id).where(
+    TaskItem.task_id.in_(_TASK_IDS),
+    TaskItem.kind == ItemKind.DELEGATION,
+    TaskItem.revoked_at.is_(None),
+)
+_LOAD_PEOPLE = select(Employee.id, Employee.login, Employee.time_zone).where(
+    Employee.id.in_(_PEOPLE), Employee.is_active
+)
+_LOAD_REMINDERS = (
+    select(TaskReminder)
+    .where(
+        TaskReminder.task_id.in_(_TASK_IDS),
+        TaskReminder.employee_id.in_(_PEOPLE),
+        TaskReminder.channel == ReminderChannel.POPUP,
+    )
+    .order_by(TaskReminder.id)
+)
+_LOAD_GROUPS = (
+    select(group_members.c.employee_id, Group.slug)
+    .join(Group, Group.id == group_members.c.group_id)
+    .where(group_members.c.employee_id.in_(_PEOPLE))
+)
+_LOAD_CUSTOMERS = select(Customer.id, Customer.name).where(
+    Customer.id.in_(bindparam("customers", expanding=True))
+)
+_LOAD_CONTACTS = select(ContactPerson).where(
+    ContactPerson.id.in_(bindparam("contacts", expanding=True))
+)
+_LOAD_FIELDS = (
+    select(
+        CustomFieldValue.task_id,
+        CustomFieldDefinition.key,
+        func.coalesce(
+            CustomFieldValue.value_text,
+            cast(CustomFieldValue.value_number, Text),
+            cast(CustomFieldValue.value_date, Text),
+        ),
+    )
+    .join(CustomFieldDefinition, CustomFieldDefinition.id == CustomFieldValue.field_id)
+    .where(CustomFieldValue.task_id.in_(_TASK_IDS))
+)
+
+
 def _load(session: Session, task_ids: Sequence[int]) -> _Context:
     context = _Context()
-    context.tasks = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(task_ids)))}
-    context.registers = {r.id: r for r in session.scalars(select(Register))}
-    for task_id, delegate_id in session.execute(
-        select(TaskItem.task_id, TaskItem.delegate_id).where(
-            TaskItem.task_id.in_(task_ids),
-            TaskItem.kind == ItemKind.DELEGATION,
-            TaskItem.revoked_at.is_(None),
-        )
-    ):
+    ids = {"task_ids": list(task_ids)}
+    context.tasks = {t.id: t for t in session.scalars(_LOAD_TASKS, ids)}
+    context.registers = {r.id: r for r in session.scalars(_LOAD_REGISTERS)}
+    for task_id, delegate_id in session.execute(_LOAD_DELEGATES, ids):
         if delegate_id is not None:
             context.delegates.setdefault(task_id, set()).add(delegate_id)
     people = {t.responsible_id for t in context.tasks.values()}
     people |= {d for ds in context.delegates.values() for d in ds}
-    for employee_id, login, zone in session.execute(
-        select(Employee.id, Employee.login, Employee.time_zone).where(
-            Employee.id.in_(people), Employee.is_active
-        )
-    ):
+    by_people = {"people": list(people)}
+    for employee_id, login, zone in session.execute(_LOAD_PEOPLE, by_people):
         context.logins[employee_id] = login
         context.zones[employee_id] = zone
-    for reminder in session.scalars(
-        select(TaskReminder)
-        .where(
-            TaskReminder.task_id.in_(task_ids),
-            TaskReminder.employee_id.in_(people),
-            TaskReminder.channel == ReminderChannel.POPUP,
-        )
-        .order_by(TaskReminder.id)
-    ):
+    for reminder in session.scalars(_LOAD_REMINDERS, ids | by_people):
         context.reminders.setdefault((reminder.task_id, reminder.employee_id), []).append(reminder)
-    for employee_id, slug in session.execute(
-        select(group_members.c.employee_id, Group.slug)
-        .join(Group, Group.id == group_members.c.group_id)
-        .where(group_members.c.employee_id.in_(people))
-    ):
+    for employee_id, slug in session.execute(_LOAD_GROUPS, by_people):
         context.groups.setdefault(employee_id, set()).add(slug)
     # a task a client just created has neither: no statement for an empty list (PUT cost)
-    customer_ids = {t.customer_id for t in context.tasks.values() if t.customer_id}
+    customer_ids = list({t.customer_id for t in context.tasks.values() if t.customer_id})
     if customer_ids:
-        found = session.execute(
-            select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))
-        )
+        found = session.execute(_LOAD_CUSTOMERS, {"customers": customer_ids})
         context.customers = {customer_id: name for customer_id, name in found}
-    contact_ids = {t.contact_id for t in context.tasks.values() if t.contact_id}
-    contacts = select(ContactPerson).where(ContactPerson.id.in_(contact_ids))
-    for contact in session.scalars(contacts) if contact_ids else ():
+    contact_ids = list({t.contact_id for t in context.tasks.values() if t.contact_id})
+    for contact in (
+        session.scalars(_LOAD_CONTACTS, {"contacts": contact_ids}) if contact_ids else ()
+    ):
         email = f" <{contact.email}>" if contact.email else ""
         context.contacts[contact.id] = contact.full_name + email
-    for task_id, key, value in session.execute(
-        select(
-            CustomFieldValue.task_id,
-            CustomFieldDefinition.key,
-            func.coalesce(
-                CustomFieldValue.value_text,
-                cast(CustomFieldValue.value_number, Text),
-                cast(CustomFieldValue.value_date, Text),
-            ),
-        )
-        .join(CustomFieldDefinition, CustomFieldDefinition.id == CustomFieldValue.field_id)
-        .where(CustomFieldValue.task_id.in_(task_ids))
-    ):
+    for task_id, key, value in session.execute(_LOAD_FIELDS, ids):
         if value is not None:
             context.fields.setdefault(task_id, {})[key] = str(value)
     return context
