@@ -10,6 +10,7 @@ the storage plugin uses, for a login the auth plugin verified moments ago.
 Anything else (another property, another depth, a login not in the cache, a path that is not
 plainly ours) gets ``None`` and goes to Radicale as before, so the fast path changes speed,
 never answers: ``tests/caldav_backend/test_fast_path.py`` compares the two answer for answer.
+A plain PUT of one item by its owner is written here too (:mod:`caldav_backend.fast_put`).
 ``[caldav] fast_path = false`` turns it off.
 """
 
@@ -31,7 +32,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from radicale import httputils, pathutils, xmlutils
 
-from caldav_backend import paths
+from caldav_backend import fast_put, paths
 from caldav_backend.runtime import Runtime
 from caldav_backend.storage import HTTP_DATE, Collection
 from hermes_groupware.models import CalendarObject
@@ -70,7 +71,8 @@ _COLUMNS = {
 }
 
 
-_METHODS = frozenset({"PROPFIND", "REPORT", "GET"})
+_ITEM_METHODS = frozenset({"GET", "PUT"})
+_METHODS = frozenset({"PROPFIND", "REPORT", *_ITEM_METHODS})
 
 
 @dataclass(frozen=True)
@@ -93,11 +95,12 @@ class FastPath:
     def respond(self, environ: dict[str, Any]) -> Answer | None:
         """The answer to ``environ``, or None when Radicale should answer it."""
         method = environ.get("REQUEST_METHOD", "")
-        target = self._target(environ, item=method == "GET") if method in _METHODS else None
+        item = method in _ITEM_METHODS
+        target = self._target(environ, item=item) if method in _METHODS else None
         if target is None:
             return None
-        if method == "GET":
-            return self._get(target)
+        if item:
+            return self._get(target) if method == "GET" else self._put(environ, target)
         body, root = _xml_body(environ)
         if root is None or not _answerable(method, environ.get("HTTP_DEPTH"), root):
             return None  # Radicale answers (and words the 400); decided before any I/O
@@ -156,6 +159,11 @@ class FastPath:
             ("ETag", row.etag),
         ]
         return _finish("200 OK", headers, row.body.encode(ENCODING), target.gzip)
+
+    @staticmethod
+    def _put(environ: dict[str, Any], target: _Target) -> Answer | None:
+        assert target.href is not None
+        return fast_put.put(target.collection, target.href, environ)
 
     def _current_rows(
         self, target: _Target, names: list[str], columns: Sequence[Any]

@@ -119,7 +119,7 @@ class Collection(radicale_storage.BaseCollection):
         for start in range(0, len(hrefs), 500):
             yield {"key": self._key(), "hrefs": hrefs[start : start + 500]}
 
-    def _live_object(self, uow: UnitOfWork, href: str) -> CalendarObject | None:
+    def live_object(self, uow: UnitOfWork, href: str) -> CalendarObject | None:
         """The live object at ``href`` (looked up by the unique index: see _by_href)."""
         by_href = select(CalendarObject).where(_by_href())
         found = uow.session.scalar(by_href, {"key": self._key(), "hrefs": [href]})
@@ -226,12 +226,29 @@ class Collection(radicale_storage.BaseCollection):
     ) -> tuple[radicale_item.Item, radicale_item.Item | None]:
         """A client created or edited a task; returns what will be served (and its ETag)."""
         uow = self.runtime.write_unit()
-        key = self._key()
         text = item.serialize()
         with errors.translated():
-            fields = ical.read_client(text, projection.component_of(key))
-            old = self._live_object(uow, href)
-            replaced = self._item(old) if old is not None else None
+            fields = ical.read_client(text, projection.component_of(self._key()))
+        old = self.live_object(uow, href)
+        replaced = self._item(old) if old is not None else None
+        stored = self.store(uow, href, text, fields, old)
+        if stored is None:  # the change took the task out of this collection (e.g. cancelled)
+            return item, replaced
+        return self._item(stored), replaced
+
+    def store(
+        self,
+        uow: UnitOfWork,
+        href: str,
+        text: str,
+        fields: ical.ClientFields,
+        old: CalendarObject | None,
+    ) -> CalendarObject | None:
+        """A client's ``text`` at ``href`` (where ``old`` is), through the services, and the
+        projection refreshed with it: what is stored there now, or None when the change took
+        the task out of this collection. Refusals raise ValueError (:mod:`.errors`)."""
+        key = self._key()
+        with errors.translated():
             if old is not None and old.task_id is not None:
                 shown = old.body
                 apply_edit(uow, key, old.task_id, fields)
@@ -243,17 +260,14 @@ class Collection(radicale_storage.BaseCollection):
                 )
         client = projection.ClientObject(key, task_id, href, fields.uid, text)
         projection.catch_up(uow.session, uow.now(), overrides=[client], directory=False)
-        stored = self._live_object(uow, href)
-        if stored is None:  # the change took the task out of this collection (e.g. cancelled)
-            return item, replaced
-        return self._item(stored), replaced
+        return self.live_object(uow, href)
 
     def delete(self, href: str | None = None) -> None:
         """DELETE of an item cancels (or deletes) its task; the item is gone either way."""
         if href is None:
             raise errors.forbidden("calendars are defined by Hermes and cannot be deleted")
         uow = self.runtime.write_unit()
-        obj = self._live_object(uow, href)
+        obj = self.live_object(uow, href)
         if obj is None:
             raise radicale_storage.ComponentNotFoundError(href)
         with errors.translated():
@@ -263,7 +277,7 @@ class Collection(radicale_storage.BaseCollection):
                 else:
                     set_status(uow, obj.task_id, TaskStatus.CANCELLED)
         projection.catch_up(uow.session, uow.now(), directory=False)
-        still = self._live_object(uow, href)
+        still = self.live_object(uow, href)
         if still is not None:  # e.g. a delegate cancelled it but the owner keeps it open
             raise errors.forbidden("the task stays in this list")
 

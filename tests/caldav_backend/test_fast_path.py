@@ -70,9 +70,10 @@ def _call(
     depth: str | None = "1",
     login: str | None = "jkowalski",
     gzip_ok: bool = False,
+    headers: dict[str, str] | None = None,
 ) -> Reply:
     host, port = base.split("//")[1].rstrip("/").split(":")
-    headers = {"Content-Type": "application/xml; charset=utf-8"}
+    headers = {"Content-Type": "application/xml; charset=utf-8", **(headers or {})}
     if depth is not None:
         headers["Depth"] = depth
     if login is not None:
@@ -412,3 +413,156 @@ def test_get_and_multiget_see_a_change_written_straight_into_the_database(
     assert gone is not None
     assert b"404 Not Found" in gone[2]
     assert b"BEGIN:VCALENDAR" not in gone[2]
+
+
+# -- PUT: a plain item is written without Radicale, with Radicale's answers -------------------
+CLIENT_TODO = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Klient//PL\r\nBEGIN:VTODO\r\n"
+    "UID:{uid}\r\nDTSTAMP:20261127T100000Z\r\nSUMMARY:{summary}\r\n"
+    "DUE;VALUE=DATE:20261204\r\nPRIORITY:1\r\nX-APPLE-SORT-ORDER:7\r\n"
+    "DESCRIPTION:Opis zadania z klienta\\, dość długi\\, żeby linia była zawinięta przez "
+    "serwer i klienta\r\n"
+    "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Przypomnienie\r\n"
+    "TRIGGER;RELATED=START:-PT15M\r\nX-MOZ-LASTACK:20261127T090000Z\r\nEND:VALARM\r\n"
+    "END:VTODO\r\nEND:VCALENDAR\r\n"
+)
+ICS = {"Content-Type": "text/calendar; charset=utf-8"}
+_PER_TASK = ("DTSTAMP:", "X-HERMES-TASK-ID:", "CREATED:", "LAST-MODIFIED:")
+
+
+def _stored_shape(text: str, uid: str) -> dict[str, list[str]]:
+    """A stored text's properties per component, sorted (the order of properties and of
+    subcomponents is no contract), without what differs between two tasks (UID, number,
+    id, stamps)."""
+    unfolded = text.replace("\r\n ", "").replace(uid, "UID")
+    unfolded = re.sub(r"[A-Z]+/\d{4}/\d+", "NUMBER", unfolded)
+    blocks: dict[str, list[str]] = {}
+    inside: list[str] = []
+    for line in unfolded.split("\r\n"):
+        if line.startswith("BEGIN:"):
+            inside.append(line[6:])
+        elif line.startswith("END:"):
+            inside.pop()
+        elif line and not line.startswith(_PER_TASK):
+            blocks.setdefault("/".join(inside), []).append(line)
+    return {path: sorted(lines) for path, lines in blocks.items()}
+
+
+def test_a_plain_put_is_stored_and_answered_as_radicale_does(
+    dav_server: Server, plain_url: str
+) -> None:
+    """The same new item and the same edit, once through each server (each its own item,
+    since the servers share the database): same statuses and headers, same stored text."""
+    _call(dav_server.url, "PROPFIND", "/jkowalski/", depth="0")  # the login is verified
+    stored = {}
+    for base, uid in ((dav_server.url, "put-fast-1"), (plain_url, "put-plain-1")):
+        path = f"/jkowalski/register-han/{uid}.ics"
+        body = CLIENT_TODO.format(uid=uid, summary="Nowe z telefonu")
+        created = _call(base, "PUT", path, body, depth=None, headers={**ICS, "If-None-Match": "*"})
+        got = _call(base, "GET", path, depth=None)
+        edit = got.body.decode().replace("Nowe z telefonu", "Poprawione")
+        headers = {**ICS, "If-Match": got.headers["etag"]}
+        edited = _call(base, "PUT", path, edit, depth=None, headers=headers)
+        final = _call(base, "GET", path, depth=None)
+        stored[base] = (created, edited, _stored_shape(final.body.decode(), uid))
+    fast, plain = stored[dav_server.url], stored[plain_url]
+    for mine, theirs in zip(fast[:2], plain[:2], strict=True):
+        assert (mine.status, mine.body) == (theirs.status, theirs.body)
+        for header in ("content-type", "etag", "dav"):
+            assert mine.headers.get(header) == theirs.headers.get(header), header
+        print(mine.status, mine.headers, theirs.headers)
+    assert [fast[0].status, fast[1].status] == [201, 204]
+    assert fast[2] == plain[2]
+    assert "X-APPLE-SORT-ORDER:7" in fast[2]["VCALENDAR/VTODO"]
+    assert "SUMMARY:[NUMBER] Poprawione" in fast[2]["VCALENDAR/VTODO"]
+    assert "X-MOZ-LASTACK:20261127T090000Z" in fast[2]["VCALENDAR/VTODO/VALARM"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "headers"),
+    [
+        # an existing item with If-None-Match: *, and a stale If-Match: 412
+        ("{existing}", CLIENT_TODO.format(uid="{uid}", summary="x"), {"If-None-Match": "*"}),
+        ("{existing}", CLIENT_TODO.format(uid="{uid}", summary="x"), {"If-Match": '"stale"'}),
+        (
+            "/jkowalski/tasks/put-gone.ics",
+            CLIENT_TODO.format(uid="g", summary="x"),
+            {"If-Match": "*"},
+        ),
+        # a UID already in the list under another href, another UID at an href: 409
+        ("/jkowalski/tasks/put-clash.ics", CLIENT_TODO.format(uid="{uid}", summary="x"), {}),
+        ("{existing}", CLIENT_TODO.format(uid="put-other-uid", summary="x"), {}),
+        # an event into a list of tasks, not iCalendar, no UID: 400 or 403
+        (
+            "/jkowalski/tasks/put-event.ics",
+            CLIENT_TODO.format(uid="e", summary="x").replace("VTODO", "VEVENT"),
+            {},
+        ),
+        ("/jkowalski/tasks/put-junk.ics", "to nie jest kalendarz", {}),
+        ("/jkowalski/tasks/put-no-uid.ics", CLIENT_TODO.format(uid="", summary="x"), {}),
+        # someone else's list, a register he may only read
+        ("/anowak/tasks/put-foreign.ics", CLIENT_TODO.format(uid="f", summary="x"), {}),
+        ("/jkowalski/register-ser/put-ser.ics", CLIENT_TODO.format(uid="s", summary="x"), {}),
+    ],
+)
+def test_put_refusals_are_radicales(
+    dav_server: Server, plain_url: str, path: str, body: str, headers: dict[str, str]
+) -> None:
+    listing = _call(
+        dav_server.url, "PROPFIND", "/jkowalski/tasks/", PROPFIND.format(props="<d:getetag/>")
+    )
+    existing = _hrefs(listing)[0]
+    uid = re.search(r"UID:(\S+)", _call(dav_server.url, "GET", existing, depth=None).body.decode())
+    assert uid is not None
+    path, body = path.format(existing=existing), body.replace("{uid}", uid.group(1))
+    before = _call(dav_server.url, "GET", existing, depth=None)
+    reply = _same(dav_server, plain_url, "PUT", path, body, depth=None, headers={**ICS, **headers})
+    assert reply.status in (400, 403, 404, 409, 412), reply.status
+    after = _call(dav_server.url, "GET", existing, depth=None)
+    assert (after.headers["etag"], after.body) == (before.headers["etag"], before.body)
+    assert _call(dav_server.url, "GET", path, depth=None).status in (403, 404) or path == existing
+
+
+def _put_environ(path: str, body: str, **headers: str) -> dict[str, Any]:
+    environ = _environ("PUT", path, body)
+    environ["CONTENT_TYPE"] = headers.pop("content_type", "text/calendar; charset=utf-8")
+    environ.update({f"HTTP_{name.upper()}": value for name, value in headers.items()})
+    return environ
+
+
+def test_a_plain_put_is_written_without_radicale(fast_path: FastPath) -> None:
+    body = CLIENT_TODO.format(uid="put-direct-1", summary="Bez Radicale")
+    answer = fast_path.respond(_put_environ("/jkowalski/tasks/put-direct-1.ics", body))
+    assert answer == ("201 Created", [], b"")
+    again = fast_path.respond(_put_environ("/jkowalski/tasks/put-direct-1.ics", body))
+    assert again == ("204 No Content", [], b"")
+    zone = (  # Outlook and Apple send the time zone first
+        "BEGIN:VTIMEZONE\r\nTZID:Europe/Warsaw\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\n"
+        "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+    )
+    zoned = CLIENT_TODO.format(uid="put-direct-2", summary="Ze strefą").replace(
+        "BEGIN:VTODO\r\n", zone + "BEGIN:VTODO\r\n"
+    )
+    zoned = zoned.replace("DUE;VALUE=DATE:20261204", "DUE;TZID=Europe/Warsaw:20261204T120000")
+    answer = fast_path.respond(_put_environ("/jkowalski/tasks/put-direct-2.ics", zoned))
+    assert answer == ("201 Created", [], b"")
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (CLIENT_TODO.replace("PRIORITY:1", "RRULE:FREQ=WEEKLY"), {}),  # recurrence
+        (CLIENT_TODO.replace("PRIORITY:1", "DURATION:PT0S"), {}),  # Radicale's quirk fixes
+        (CLIENT_TODO.replace("BEGIN:VALARM", "BEGIN:VJOURNAL\r\nEND:VJOURNAL\r\nBEGIN:VALARM"), {}),
+        (CLIENT_TODO, {"content_type": "text/calendar; charset=iso-8859-2"}),
+        (CLIENT_TODO, {"content_encoding": "gzip"}),
+        (CLIENT_TODO, {"if_none_match": "*", "if_match": '"x"'}),
+    ],
+)
+def test_puts_radicale_may_treat_otherwise_go_to_radicale(
+    fast_path: FastPath, body: str, headers: dict[str, str]
+) -> None:
+    text = body.format(uid="put-declined", summary="x")
+    environ = _put_environ("/jkowalski/tasks/put-declined.ics", text, **headers)
+    assert fast_path.respond(environ) is None
+    assert environ["wsgi.input"].read() == text.encode()  # Radicale still reads the whole body
