@@ -432,6 +432,9 @@ def _add(component: Component, name: str, value: Any) -> None:
 
 def _same(component: Component, wanted: list[tuple[str, Any]]) -> bool:
     """Whether the component already shows exactly the values we would write."""
+    theirs_named = {k.upper() for k in component if _is_mapped(k)} - _BOOKKEEPING - {"UID"}
+    if theirs_named != {name for name, _ in wanted}:
+        return False  # e.g. a client's new item: no need to write ours out to compare
     probe = _component(component.name or "VTODO")
     for name, value in wanted:
         _add(probe, name, value)
