@@ -231,7 +231,8 @@ class Collection(radicale_storage.BaseCollection):
             fields = ical.read_client(text, projection.component_of(self._key()))
         old = self.live_object(uow, href)
         replaced = self._item(old) if old is not None else None
-        stored = self.store(uow, href, text, fields, old)
+        self.store(uow, href, text, fields, old)
+        stored = self.live_object(uow, href)
         if stored is None:  # the change took the task out of this collection (e.g. cancelled)
             return item, replaced
         return self._item(stored), replaced
@@ -243,10 +244,10 @@ class Collection(radicale_storage.BaseCollection):
         text: str,
         fields: ical.ClientFields,
         old: CalendarObject | None,
-    ) -> CalendarObject | None:
+    ) -> None:
         """A client's ``text`` at ``href`` (where ``old`` is), through the services, and the
-        projection refreshed with it: what is stored there now, or None when the change took
-        the task out of this collection. Refusals raise ValueError (:mod:`.errors`)."""
+        projection refreshed with it (the change may take the task out of this collection).
+        Refusals raise ValueError (:mod:`.errors`)."""
         key = self._key()
         with errors.translated():
             if old is not None and old.task_id is not None:
@@ -260,7 +261,6 @@ class Collection(radicale_storage.BaseCollection):
                 )
         client = projection.ClientObject(key, task_id, href, fields.uid, text)
         projection.catch_up(uow.session, uow.now(), overrides=[client], directory=False)
-        return self.live_object(uow, href)
 
     def delete(self, href: str | None = None) -> None:
         """DELETE of an item cancels (or deletes) its task; the item is gone either way."""

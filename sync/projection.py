@@ -235,7 +235,9 @@ def _apply_journal(
             done = True
             break
         task_ids = {c.task_id for c in changes}
-        task_ids |= set(_children_of(session, task_ids))
+        # a task inserted just now has no children yet (they would have entries of their own)
+        older = {c.task_id for c in changes if (c.entity, c.op) != ("task", "insert")}
+        task_ids |= set(_children_of(session, older)) if older else set()
         task_ids |= {o.task_id for o in overrides}
         current.applied_seq = changes[-1].seq
         _refresh(session, current, sorted(task_ids), now, overrides)

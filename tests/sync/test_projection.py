@@ -120,3 +120,34 @@ def test_the_state_row_is_locked_once_per_transaction(uow: UnitOfWork, make: Fac
         assert sum("FROM calendar_state" in s for s in statements) == 1
     finally:
         event.remove(connection, "before_cursor_execute", seen)
+
+
+def test_children_are_looked_up_for_changed_tasks_not_for_new_ones(
+    uow: UnitOfWork, make: Factory
+) -> None:
+    """A task inserted since the last catch-up has no children of its own yet (a child would
+    have a journal entry of its own), so its catch-up does not look for any."""
+    register, owner = make.register(), make.employee()
+    assert projection.catch_up(uow.session, uow.now())
+    statements: list[str] = []
+    connection = uow.session.connection()
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        parent = make.task(register, owner, "rodzic")
+        projection.catch_up(uow.session, uow.now())
+        assert not [s for s in statements if "tasks.parent_id IN" in s]
+        child = make.task(register, owner, "dziecko", parent=parent)
+        uow.session.get_one(Task, parent.id).subject = "rodzic zmieniony"
+        statements.clear()
+        projection.catch_up(uow.session, uow.now())
+        assert [s for s in statements if "tasks.parent_id IN" in s]
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    related = uow.session.scalars(
+        select(CalendarObject.body).where(CalendarObject.task_id == child.id)
+    )
+    assert all("RELATED-TO" in (body or "") for body in related)
