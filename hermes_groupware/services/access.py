@@ -149,22 +149,26 @@ class TaskAccess:
     edit: bool
 
 
+NO_ACCESS = TaskAccess(see=False, edit=False)
+FULL_ACCESS = TaskAccess(see=True, edit=True)
+
+
 def task_access(session: Session, actor: Actor, task: Task) -> TaskAccess:
     """The actor's access to ``task``, by the same rules as :func:`visible_tasks_clause`."""
     if _shut_out(session, actor):
-        return TaskAccess(see=False, edit=False)
+        return NO_ACCESS
     if actor.is_admin:
-        return TaskAccess(see=True, edit=True)
+        return FULL_ACCESS
     if actor.employee_id is None:
-        return TaskAccess(see=False, edit=False)
+        return NO_ACCESS
     level = AccessLevel.NONE
     if task.visibility is Visibility.NORMAL:
         level = _levels(session, actor).get(task.register_id, AccessLevel.NONE)
     if level.rank >= AccessLevel.EDIT.rank:
-        return TaskAccess(see=True, edit=True)
+        return FULL_ACCESS
     held = select(Task.id).where(Task.id == task.id, _personal(actor.employee_id))
-    if session.scalar(held) is not None:
-        return TaskAccess(see=True, edit=True)
+    if session.scalar(held) is not None:  # their own task, or delegated to them
+        return FULL_ACCESS
     return TaskAccess(see=level.rank >= AccessLevel.READ.rank, edit=False)
 
 
@@ -202,8 +206,8 @@ def readable_task_id(session: Session, actor: Actor, number: str) -> int:
 def editable_task(session: Session, actor: Actor, task_id: int) -> Task:
     """The task, or NotFound (invisible) / PermissionDenied (visible, not editable)."""
     task = session.get(Task, task_id)
-    allowed = task_access(session, actor, task) if task is not None else None
-    if task is None or allowed is None or not allowed.see:
+    allowed = task_access(session, actor, task) if task is not None else NO_ACCESS
+    if task is None or not allowed.see:
         raise NotFound("task not found")
     if not allowed.edit:
         raise PermissionDenied(f"you may not change task {task.number}")
