@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 
 import pytest
@@ -58,24 +59,42 @@ def _task(rng: random.Random, task_id: int) -> ical.TaskData:
 
 
 CASES = [_task(random.Random(seed), 100 + seed) for seed in range(150)]
+#: every kind of placement: both components, with and without a parent, empty alarms or none
+PLACEMENTS = pytest.mark.parametrize(
+    ("component", "parent", "alarms"),
+    list(
+        itertools.product(
+            ["VTODO", "VEVENT"],
+            [None, "hermes-1-register-han@hermes-groupware"],
+            [None, ical.Alarms()],
+        )
+    ),
+)
 
 
-@pytest.mark.parametrize("component", ["VTODO", "VEVENT"])
-@pytest.mark.parametrize("parent", [None, "hermes-1-register-han@hermes-groupware"])
-@pytest.mark.parametrize("alarms", [None, ical.Alarms()])
+def _placement(
+    task: ical.TaskData, component: str, parent: str | None, alarms: ical.Alarms | None
+) -> ical.Placement | None:
+    """Where ``task`` is rendered; None for an event of a task without dates."""
+    if component == "VEVENT" and task.planned_start is None and task.due is None:
+        return None
+    return ical.Placement(
+        uid=f"hermes-{task.task_id}-x@hermes-groupware",
+        component=component,
+        parent_uid=parent,
+        alarms=alarms,
+    )
+
+
+@PLACEMENTS
 def test_new_objects_are_written_as_icalendar_writes_them(
     component: str, parent: str | None, alarms: ical.Alarms | None
 ) -> None:
     compared = 0
     for task in CASES:
-        if component == "VEVENT" and task.planned_start is None and task.due is None:
+        placement = _placement(task, component, parent, alarms)
+        if placement is None:
             continue
-        placement = ical.Placement(
-            uid=f"hermes-{task.task_id}-x@hermes-groupware",
-            component=component,
-            parent_uid=parent,
-            alarms=alarms,
-        )
         direct = ical.render(task, placement, None, NOW)
         wanted = ical._mapped_properties(task, placement)
         assert direct == ical._new_with_icalendar(task, placement, wanted, NOW), task
@@ -100,9 +119,7 @@ def test_a_new_object_with_alarms_still_gets_them() -> None:
 EARLIER = NOW - dt.timedelta(days=2, seconds=7)
 
 
-@pytest.mark.parametrize("component", ["VTODO", "VEVENT"])
-@pytest.mark.parametrize("parent", [None, "hermes-1-register-han@hermes-groupware"])
-@pytest.mark.parametrize("alarms", [None, ical.Alarms()])
+@PLACEMENTS
 def test_texts_of_ours_are_rewritten_as_icalendar_patches_them(
     component: str, parent: str | None, alarms: ical.Alarms | None
 ) -> None:
@@ -110,14 +127,9 @@ def test_texts_of_ours_are_rewritten_as_icalendar_patches_them(
     bytes as the icalendar patch, base itself when nothing visible changed, SEQUENCE on."""
     compared = unchanged = 0
     for before, after in zip(CASES, CASES[1:] + CASES[:1], strict=True):
-        if component == "VEVENT" and not all(t.planned_start or t.due for t in (before, after)):
+        placement = _placement(before, component, parent, alarms)
+        if placement is None or _placement(after, component, parent, alarms) is None:
             continue
-        placement = ical.Placement(
-            uid=f"hermes-{before.task_id}-x@hermes-groupware",
-            component=component,
-            parent_uid=parent,
-            alarms=alarms,
-        )
         base = ical.render(before, placement, None, EARLIER)
         for _ in range(2):  # a second edit on top of the rewritten text
             assert ical._ours_only(base, component) is not None
