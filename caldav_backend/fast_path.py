@@ -32,7 +32,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from radicale import httputils, pathutils, xmlutils
 
-from caldav_backend import fast_put, paths
+from caldav_backend import fast_put, paths, request_body
 from caldav_backend.runtime import Runtime
 from caldav_backend.storage import HTTP_DATE, Collection
 from hermes_groupware.models import CalendarObject
@@ -295,9 +295,7 @@ def _plain_path(environ: dict[str, Any]) -> paths.DavPath | None:
 def _xml_body(environ: dict[str, Any]) -> tuple[bytes, ET.Element | None]:
     """The request body (put back so that Radicale can still read it) and its XML, or None
     when it does not parse."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length) if length else b""
-    environ["wsgi.input"] = io.BytesIO(body)
+    body = request_body.read(environ)
     try:
         return body, ET.fromstring(body)  # noqa: S314 - DTDs and entities refused in front
     except ET.ParseError:

@@ -16,9 +16,9 @@ by the services.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
+from caldav_backend import request_body
 from caldav_backend.storage import Collection
 from hermes_groupware.errors import HermesError
 from hermes_groupware.models import CalendarObject
@@ -65,9 +65,7 @@ def put(collection: Collection, href: str, environ: dict[str, Any]) -> Answer | 
 def _plain_text(environ: dict[str, Any], component: str) -> str | None:
     """The body as text when it is plainly one ``component`` in UTF-8 (put back for Radicale
     either way), else None."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length) if length else b""
-    environ["wsgi.input"] = io.BytesIO(body)
+    body = request_body.read(environ)
     parameters = environ.get("CONTENT_TYPE", "").partition(";")[2]
     charset = parameters.partition("charset=")[2].strip().strip('"').lower()
     if environ.get("HTTP_CONTENT_ENCODING") or charset not in ("", "utf-8", "utf8"):

@@ -10,14 +10,13 @@ reads to the fast path (:mod:`caldav_backend.fast_path`).
 from __future__ import annotations
 
 import functools
-import io
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import radicale.config
 
-from caldav_backend import feeds_http, unavailable
+from caldav_backend import feeds_http, request_body, unavailable
 from caldav_backend.auth import Auth
 from caldav_backend.fast_path import FastPath
 from caldav_backend.rights import Rights
@@ -151,9 +150,7 @@ def _declares_entities(environ: dict[str, Any]) -> bool:
     before any parser runs. The (size-limited) body is put back for Radicale."""
     if environ.get("REQUEST_METHOD") not in _XML_METHODS:
         return False
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length) if length else b""
-    environ["wsgi.input"] = io.BytesIO(body)
+    body = request_body.read(environ)
     return b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper()
 
 
