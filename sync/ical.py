@@ -250,10 +250,9 @@ def _ours_only(text: str, component: str) -> list[str] | None:
     """The component's logical lines when ``text`` holds nothing but what we write (no client
     property, no VALARM): true of every collection a client has not written to. Such a text
     is written anew, as icalendar would patch it, without parsing it (~2 ms a rendering)."""
-    head, tail = f"{_OUR_HEAD}{component}\r\n", f"END:{component}\r\nEND:VCALENDAR\r\n"
-    if not (text.startswith(head) and text.endswith(tail)):
+    lines = _our_lines(text, component)
+    if lines is None:
         return None
-    lines = text[len(head) : -len(tail)].replace("\r\n ", "").split("\r\n")[:-1]
     for line in lines:
         name = line[: min(_end_of_name(line, ":"), _end_of_name(line, ";"))]
         if name not in MAPPED and not name.startswith("X-HERMES-"):
@@ -261,6 +260,14 @@ def _ours_only(text: str, component: str) -> list[str] | None:
         if name == "SEQUENCE" and not (line.startswith("SEQUENCE:") and line[9:].isdigit()):
             return None  # as we write it, or icalendar decides
     return lines
+
+
+def _our_lines(text: str, component: str) -> list[str] | None:
+    """The component's unfolded lines, when ``text`` is framed as we write it."""
+    head, tail = f"{_OUR_HEAD}{component}\r\n", f"END:{component}\r\nEND:VCALENDAR\r\n"
+    if not (text.startswith(head) and text.endswith(tail)):
+        return None
+    return text[len(head) : -len(tail)].replace("\r\n ", "").split("\r\n")[:-1]
 
 
 def _end_of_name(line: str, separator: str) -> int:
@@ -282,7 +289,7 @@ def _rewritten(
     sequence = next((int(line[9:]) for line in lines if line.startswith("SEQUENCE:")), 0)
     bookkeeping = _bookkeeping(task, placement, sequence=sequence + 1, now=now)
     text = calendar_text(PRODID, placement.component, [*bookkeeping, *wanted])
-    if _compared(lines) == _compared(_ours_only(text, placement.component) or []):
+    if _compared(lines) == _compared(_our_lines(text, placement.component) or []):
         return base
     return text
 
