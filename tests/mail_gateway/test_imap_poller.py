@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import re
 import socket
@@ -285,7 +286,12 @@ def test_reconnects_after_the_server_restarts(
     with caplog.at_level(logging.WARNING, logger="mail_gateway.imap_poller"), running(poller):
         wait_for(lambda: poller.last_success_at is not None)
         dovecot.stop()
+        restarted = dt.datetime.now(dt.UTC)
         dovecot.start()
+        # a sweep on the new connection, then IDLE: mail that arrived between the sweep's
+        # search and IDLE would wait for the next sweep (30 s here), as in the test above
+        wait_for(lambda: (poller.last_success_at or restarted) > restarted, timeout=15)
+        time.sleep(0.2)  # let it enter IDLE
         dovecot.append(imap_user, message("after restart"))
         wait_for(lambda: intake.subjects == ["after restart"], timeout=15)
     assert "reconnecting in" in caplog.text
