@@ -898,12 +898,13 @@ class OpResult:
 
 
 def run_operations(
-    targets: list[Target], plan: Plan, reps: int, budget_s: float
+    targets: list[Target], plan: Plan, ops: list[str], reps: int, budget_s: float
 ) -> dict[str, OpResult]:
     """Each operation ``reps`` times, servers interleaved; a server whose samples of one
     operation took more than ``budget_s`` stops repeating it after 3 samples."""
     results: dict[str, OpResult] = {}
-    for op, function in OP_FUNCTIONS.items():
+    for op in ops:
+        function = OP_FUNCTIONS[op]
         for target in targets:
             # Hermes remembers a verified app password for 60 s per worker; the first request
             # after that pays for Argon2. Keep that out of the operations' samples.
@@ -1091,7 +1092,7 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path, radicale_venv: P
             f"  demo-data {hermes.timings['demo_data_s']:.1f} s, bulk insert of "
             f"{hermes.timings['bulk_rows']:.0f} tasks {hermes.timings['bulk_insert_s']:.1f} s, "
             f"first request (catch-up) {hermes.timings['catch_up_first_request_ms'] / 1000:.1f} s, "
-        f"the rest of the catch-up {hermes.timings['catch_up_rest_s']:.1f} s"
+            f"the rest of the catch-up {hermes.timings['catch_up_rest_s']:.1f} s"
         )
         texts = fetch_items(hermes_base)
         window = time_window(hermes.url, RANGE_SHARE)
@@ -1102,9 +1103,9 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path, radicale_venv: P
         targets = targets_for(hermes_base, radicale_base, texts)
         plan = make_plan(targets, window, seed=n)
         log(f"N={n}: operations, {args.reps} repetitions (medians in ms)")
-        ops = run_operations(targets, plan, args.reps, args.op_budget)
+        ops = run_operations(targets, plan, args.op_list, args.reps, args.op_budget)
         concurrent = {}
-        for target in targets:
+        for target in targets if args.seconds > 0 else []:
             log(f"N={n}: {args.clients} concurrent clients for {args.seconds:.0f} s: {target.name}")
             concurrent[target.name] = concurrent_load(target, args.clients, args.seconds)
         result = SizeResult(
@@ -1135,13 +1136,19 @@ def profile_selection(spec: str, result: SizeResult) -> list[str]:
     if not spec:
         return []
     if spec == "all":
-        return list(OP_FUNCTIONS)
+        return list(result.ops)
     if spec == "missed":
-        return [op for op in OP_FUNCTIONS if speedup(result, op) < OPERATIONS[op][1]]
-    unknown = [op for op in spec.split(",") if op not in OP_FUNCTIONS]
+        return [op for op in result.ops if speedup(result, op) < OPERATIONS[op][1]]
+    return operations(spec, "--profile")
+
+
+def operations(spec: str, option: str) -> list[str]:
+    """The operations named in a comma-separated ``spec``."""
+    names = [op.strip() for op in spec.split(",") if op.strip()]
+    unknown = [op for op in names if op not in OP_FUNCTIONS]
     if unknown:
-        raise BenchError(f"unknown operations for --profile: {unknown}")
-    return spec.split(",")
+        raise BenchError(f"unknown operations for {option}: {unknown}")
+    return names
 
 
 def speedup(result: SizeResult, op: str) -> float:
@@ -1174,8 +1181,8 @@ def print_size(result: SizeResult, db: str) -> None:
     )
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
-    for op, (label, target, _flat) in OPERATIONS.items():
-        r = result.ops[op]
+    for op, r in result.ops.items():
+        label, target, _flat = OPERATIONS[op]
         h, rad = r.median("hermes"), r.median("radicale")
         up = rad / h
         counts = f"{r.counts['hermes']}/{r.counts['radicale']}"
@@ -1185,6 +1192,15 @@ def print_size(result: SizeResult, db: str) -> None:
             f"| {'≥' + format(target, 'g') + 'x':>6s} | {'yes' if up >= target else 'NO':4s} "
             f"| {counts:>13s} | {reps:>5s} |"
         )
+    if result.concurrent:
+        print_concurrent(result.concurrent)
+    for op, lines in result.profiles.items():
+        print(f"\nprofile of Hermes, {OPERATIONS[op][0]} (N = {result.n}):")
+        for line in lines:
+            print("    " + line)
+
+
+def print_concurrent(concurrent: dict[str, dict[str, float]]) -> None:
     print()
     print(
         f"| {'concurrent PROPFIND d1 + multiget':34s} | {'req/s':>7s} | {'p50 ms':>8s} "
@@ -1192,19 +1208,15 @@ def print_size(result: SizeResult, db: str) -> None:
         f"| {'errors':>6s} |"
     )
     print("|" + "-" * 36 + "|" + "|".join("-" * w for w in (9, 10, 10, 14, 14, 10, 8)) + "|")
-    for name, c in result.concurrent.items():
+    for name, c in concurrent.items():
         print(
             f"| {name:34s} | {c['rps']:7.1f} | {c['p50_ms']:8.0f} | {c['p95_ms']:8.0f} "
             f"| {c['p95_propfind_ms']:12.0f} | {c['p95_multiget_ms']:12.0f} "
             f"| {c['requests']:8.0f} | {c['errors']:6.0f} |"
         )
-    ratio = result.concurrent["hermes"]["rps"] / result.concurrent["radicale"]["rps"]
+    ratio = concurrent["hermes"]["rps"] / concurrent["radicale"]["rps"]
     verdict = "yes" if ratio >= CONCURRENT_TARGET else "NO"
     print(f"throughput Hermes/Radicale {ratio:.2f}x (target ≥{CONCURRENT_TARGET:g}x: {verdict})")
-    for op, lines in result.profiles.items():
-        print(f"\nprofile of Hermes, {OPERATIONS[op][0]} (N = {result.n}):")
-        for line in lines:
-            print("    " + line)
 
 
 def print_scaling(results: list[SizeResult]) -> None:
@@ -1216,7 +1228,8 @@ def print_scaling(results: list[SizeResult]) -> None:
     print()
     print(f"| {'operation':40s} | {'Hermes':>30s} | {'Radicale':>30s} | {'flat wanted':11s} |")
     print("|" + "|".join("-" * w for w in (42, 32, 32, 13)) + "|")
-    for op, (label, _target, flat) in OPERATIONS.items():
+    for op in last.ops:
+        label, _target, flat = OPERATIONS[op]
         cells = []
         for server in ("hermes", "radicale"):
             a, b = first.ops[op].median(server), last.ops[op].median(server)
@@ -1279,8 +1292,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=40.0,
         help="seconds per operation and server after which only 3 samples are taken (40)",
     )
+    parser.add_argument(
+        "--ops",
+        default=",".join(OP_FUNCTIONS),
+        metavar="OPS",
+        help="comma-separated operations to run (all of them)",
+    )
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (16)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="concurrent load time (20)")
+    parser.add_argument(
+        "--seconds", type=float, default=20.0, help="concurrent load time, 0 to skip it (20)"
+    )
     parser.add_argument("--hermes-port", type=int, default=18232)
     parser.add_argument("--radicale-port", type=int, default=18233)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/caldav-bench"))  # noqa: S108
@@ -1303,6 +1324,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.quick:
         args.sizes, args.reps, args.seconds = "1000", 3, 10.0
     args.size_list = [int(s) for s in args.sizes.split(",") if s.strip()]
+    args.op_list = operations(args.ops, "--ops")
     return args
 
 

@@ -2,7 +2,8 @@
 
 A stopped or restarting server, a cut connection, a full pool or SQLite's lock timeout: every
 entry point answers these with its protocol's "retry later" (HTTP 503, SMTP 451, exit 75), and
-the pool's pre-ping replaces the dead connections once the server is back.
+the pool replaces the dead connections once the server is back (pinging those that sat idle,
+:func:`hermes_groupware.db.session.make_engine`).
 """
 
 from __future__ import annotations

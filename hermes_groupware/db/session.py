@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session
 
 from hermes_groupware.filestore import FileStore
@@ -53,7 +55,9 @@ def make_engine(
     writers, so two writers queue on the busy timeout instead of failing on lock upgrade).
     """
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size)
+        engine = create_engine(url, echo=echo, pool_size=pool_size)
+        _ping_when_idle(engine)
+        return engine
     engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine, "connect")
@@ -72,6 +76,34 @@ def make_engine(
             conn.exec_driver_sql(begin)
 
     return engine
+
+
+#: a pooled connection idle longer than this is pinged before use
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """The pool's pre-ping, only for connections idle more than ``PING_AFTER_IDLE_SECONDS``.
+
+    A ping is a round trip before every checkout: a third of a GET on PostgreSQL. Connections
+    die while idle (a server restart takes seconds, proxies cut idle ones after minutes), so one
+    used a moment ago is used as it is; should it have died all the same, its request fails as
+    in any outage (503, retried by the client) and the pool is renewed.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return  # new, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise InvalidatePoolError("a pooled connection failed its ping") from exc
 
 
 def set_change_context(conn: Connection, actor: Actor, source: Source, now: dt.datetime) -> None:

@@ -1,12 +1,15 @@
-"""Units of work: a read-only one cannot write, and leaves its connection writable."""
+"""Units of work: a read-only one cannot write, and leaves its connection writable; pooled
+PostgreSQL connections are pinged only after they sat idle."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from freezegun import freeze_time
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
 
-from hermes_groupware.db.session import Actor, Database
+from hermes_groupware.db.session import PING_AFTER_IDLE_SECONDS, Actor, Database
 from hermes_groupware.models.enums import Source
 from tests.conftest import ON_POSTGRESQL
 
@@ -26,3 +29,45 @@ def test_a_read_only_unit_refuses_writes_and_the_next_unit_may_write(
         uow.session.execute(text("UPDATE calendar_state SET epoch = 'changed'"))
     with database.unit_of_work(SYSTEM, Source.CLI, read_only=True) as uow:
         assert uow.session.scalar(text("SELECT epoch FROM calendar_state")) == "changed"
+
+
+def _backend(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(text("SELECT pg_backend_pid()")))
+
+
+def _terminate(engine: Engine, pid: int) -> None:
+    """Ends a backend from outside the engine's pool (as a server restart would)."""
+    killer = create_engine(engine.url, poolclass=NullPool)
+    with killer.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    killer.dispose()
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="SQLite has no connections to lose")
+def test_a_connection_idle_for_a_while_is_pinged_and_replaced_when_dead(
+    fresh_database: Database,
+) -> None:
+    engine = fresh_database.engine
+    engine.pool.dispose()
+    with freeze_time("2026-11-27 12:00:00") as clock:
+        pooled = _backend(engine)
+        _terminate(engine, pooled)
+        clock.tick(PING_AFTER_IDLE_SECONDS + 0.5)
+        with engine.connect() as conn:  # pinged, found dead and replaced: no error
+            assert conn.scalar(text("SELECT pg_backend_pid()")) != pooled
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="SQLite has no connections to lose")
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_the_pool_recovers_from_its_death(
+    fresh_database: Database,
+) -> None:
+    engine = fresh_database.engine
+    engine.pool.dispose()
+    with freeze_time("2026-11-27 12:00:00"):
+        pooled = _backend(engine)
+        _terminate(engine, pooled)
+        with pytest.raises(OperationalError), engine.connect() as conn:
+            conn.scalar(text("SELECT 1"))  # not pinged: the dead connection fails its request
+        with engine.connect() as conn:  # ... and only that one: the pool was renewed
+            assert conn.scalar(text("SELECT pg_backend_pid()")) != pooled
