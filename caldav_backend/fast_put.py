@@ -53,8 +53,8 @@ def put(collection: Collection, href: str, environ: dict[str, Any]) -> Answer | 
     login = collection.path.split("/", 1)[0]
     try:
         with collection.runtime.writing(login) as uow:
-            old = collection.live_object(uow, href)
-            if not _preconditions_hold(environ, old) or _uid_clash(collection, fields, old):
+            old, clash = collection.placing(uow, href, fields.uid)
+            if clash or not _preconditions_hold(environ, old):
                 raise _Declined
             collection.store(uow, href, text, fields, old)
     except (_Declined, ValueError, HermesError):
@@ -98,12 +98,3 @@ def _preconditions_hold(environ: dict[str, Any], old: CalendarObject | None) -> 
     if etag and (old is None or etag not in ("*", old.etag)):
         return False
     return not (old is not None and environ.get("HTTP_IF_NONE_MATCH", "") == "*")
-
-
-def _uid_clash(
-    collection: Collection, fields: ical.ClientFields, old: CalendarObject | None
-) -> bool:
-    """Another UID at an existing href, or a new item's UID already in the collection."""
-    if old is not None:
-        return old.uid != fields.uid
-    return collection.has_uid(fields.uid)

@@ -16,7 +16,7 @@ from typing import Any
 from radicale import item as radicale_item
 from radicale import storage as radicale_storage
 from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, or_, select, union_all
 
 from caldav_backend import errors, paths
 from caldav_backend.alarms import apply_alarm_edit
@@ -124,6 +124,17 @@ class Collection(radicale_storage.BaseCollection):
         by_href = select(CalendarObject).where(_by_href())
         found = uow.session.scalar(by_href, {"key": self._key(), "hrefs": [href]})
         return None if found is None or found.deleted else found
+
+    def placing(self, uow: UnitOfWork, href: str, uid: str) -> tuple[CalendarObject | None, bool]:
+        """The live object at ``href``, and whether an object with ``uid`` there would clash
+        (the object at ``href`` has another UID, or another href has this one): what
+        :meth:`live_object` and Radicale's ``has_uid`` answer in two statements."""
+        params = {"key": self._key(), "href": href, "uid": uid}
+        found = uow.session.scalars(_AT_HREF_OR_UID, params).all()
+        old = next((o for o in found if o.href == href and not o.deleted), None)
+        if old is not None:
+            return old, old.uid != uid
+        return None, any(o.uid == uid and not o.deleted for o in found)
 
     def _live(self) -> Any:
         return select(CalendarObject).where(
@@ -305,6 +316,23 @@ def _by_href() -> Any:
         CalendarObject.collection == bindparam("key"),
         CalendarObject.href.in_(bindparam("hrefs", expanding=True)),
     )
+
+
+#: the object at an href (tombstone or not), and the live one with a UID: each arm by its own
+#: index (the unique href one, the partial live-UID one), see _by_href
+_AT_HREF_OR_UID = select(CalendarObject).from_statement(
+    union_all(
+        select(CalendarObject).where(
+            CalendarObject.collection == bindparam("key"),
+            CalendarObject.href == bindparam("href"),
+        ),
+        select(CalendarObject).where(
+            CalendarObject.collection == bindparam("key"),
+            CalendarObject.uid == bindparam("uid"),
+            ~CalendarObject.deleted,
+        ),
+    )
+)
 
 
 @functools.cache

@@ -58,7 +58,7 @@ from hermes_groupware.models.enums import AccessLevel, ItemKind, Source, TaskSta
 from hermes_groupware.models.reminder import ReminderChannel, TaskReminder
 from hermes_groupware.services.reminders import trigger_time, zone_of
 from sync import ical
-from sync.journal import changes_since
+from sync.journal import Change, changes_since
 
 UID_DOMAIN = "hermes-groupware"
 BATCH = 500
@@ -240,7 +240,7 @@ def _apply_journal(
         task_ids |= set(_children_of(session, older)) if older else set()
         task_ids |= {o.task_id for o in overrides}
         current.applied_seq = changes[-1].seq
-        _refresh(session, current, sorted(task_ids), now, overrides)
+        _refresh(session, current, sorted(task_ids), now, overrides, bare=_bare(changes))
         applied += len(changes)
         overrides = ()  # applied with the journal entries they belong to
         if len(changes) < room:  # the end of the journal: no need to ask again
@@ -249,6 +249,14 @@ def _apply_journal(
     if overrides:
         _refresh(session, current, sorted({o.task_id for o in overrides}), now, overrides)
     return done
+
+
+def _bare(changes: Sequence[Change]) -> set[int]:
+    """Tasks inserted since the last catch-up with no other row journaled: their delegations,
+    reminders and custom values (rows that need the task first, each with an entry of its own)
+    do not exist yet, and are not read (three statements of a PUT of a new item)."""
+    inserted = {c.task_id for c in changes if (c.entity, c.op) == ("task", "insert")}
+    return inserted - {c.task_id for c in changes if c.entity != "task"}
 
 
 def _apply_directory(
@@ -290,8 +298,11 @@ def _refresh(
     task_ids: Sequence[int],
     now: dt.datetime,
     overrides: Sequence[ClientObject],
+    *,
+    bare: set[int] | None = None,
 ) -> None:
-    refresher = _Refresher(session, current, now, {(o.collection, o.task_id): o for o in overrides})
+    clients = {(o.collection, o.task_id): o for o in overrides}
+    refresher = _Refresher(session, current, now, clients, bare or set())
     for start in range(0, len(task_ids), BATCH):
         refresher.batch(task_ids[start : start + BATCH])
 
@@ -308,11 +319,12 @@ class _Refresher:
     current: CalendarState
     now: dt.datetime
     clients: dict[tuple[str, int], ClientObject]
+    bare: set[int]  # see _bare
     by_place: dict[tuple[str, str], CalendarObject] = field(default_factory=dict)
     by_task: dict[tuple[str, int], CalendarObject] = field(default_factory=dict)
 
     def batch(self, task_ids: Sequence[int]) -> None:
-        context = _load(self.session, task_ids)
+        context = _load(self.session, task_ids, self.bare)
         parents = {t.parent_id for t in context.tasks.values() if t.parent_id is not None}
         with self.session.no_autoflush:
             wanted = CalendarObject.task_id.in_([*task_ids, *parents])
@@ -462,15 +474,13 @@ def alarm_of(reminder: TaskReminder, task: Task, zone: ZoneInfo) -> ical.AlarmDa
 _TASK_IDS: BindParameter[list[int]] = bindparam("task_ids", expanding=True)
 _PEOPLE: BindParameter[list[int]] = bindparam("people", expanding=True)
 _LOAD_TASKS = select(Task).where(Task.id.in_(_TASK_IDS))
-_LOAD_REGISTERS = select(Register)
+_LOAD_REGISTERS = select(Register).where(Register.id.in_(bindparam("ids", expanding=True)))
 _LOAD_DELEGATES = select(TaskItem.task_id, TaskItem.delegate_id).where(
     TaskItem.task_id.in_(_TASK_IDS),
     TaskItem.kind == ItemKind.DELEGATION,
     TaskItem.revoked_at.is_(None),
 )
-_LOAD_PEOPLE = select(Employee.id, Employee.login, Employee.time_zone).where(
-    Employee.id.in_(_PEOPLE), Employee.is_active
-)
+_LOAD_PEOPLE = select(Employee).where(Employee.id.in_(bindparam("ids", expanding=True)))
 _LOAD_REMINDERS = (
     select(TaskReminder)
     .where(
@@ -506,25 +516,44 @@ _LOAD_FIELDS = (
 )
 
 
-def _load(session: Session, task_ids: Sequence[int]) -> _Context:
+def _load(session: Session, task_ids: Sequence[int], bare: set[int] | None = None) -> _Context:
+    """What rendering ``task_ids`` needs; nothing is read of ``bare`` tasks but their row."""
     context = _Context()
     ids = {"task_ids": list(task_ids)}
     context.tasks = {t.id: t for t in session.scalars(_LOAD_TASKS, ids)}
-    context.registers = {r.id: r for r in session.scalars(_LOAD_REGISTERS)}
-    for task_id, delegate_id in session.execute(_LOAD_DELEGATES, ids):
-        if delegate_id is not None:
-            context.delegates.setdefault(task_id, set()).add(delegate_id)
+    context.registers = _loaded(
+        session, Register, {t.register_id for t in context.tasks.values()}, _LOAD_REGISTERS
+    )
+    dressed = [t for t in task_ids if t not in (bare or ())]  # may have rows of their own
+    if dressed:
+        for task_id, delegate_id in session.execute(_LOAD_DELEGATES, {"task_ids": dressed}):
+            if delegate_id is not None:
+                context.delegates.setdefault(task_id, set()).add(delegate_id)
     people = {t.responsible_id for t in context.tasks.values()}
     people |= {d for ds in context.delegates.values() for d in ds}
     by_people = {"people": list(people)}
-    for employee_id, login, zone in session.execute(_LOAD_PEOPLE, by_people):
-        context.logins[employee_id] = login
-        context.zones[employee_id] = zone
-    for reminder in session.scalars(_LOAD_REMINDERS, ids | by_people):
-        context.reminders.setdefault((reminder.task_id, reminder.employee_id), []).append(reminder)
+    for employee in _loaded(session, Employee, people, _LOAD_PEOPLE).values():
+        if employee.is_active:
+            context.logins[employee.id] = employee.login
+            context.zones[employee.id] = employee.time_zone
+    if dressed:
+        with_people = {"task_ids": dressed} | by_people
+        for reminder in session.scalars(_LOAD_REMINDERS, with_people):
+            whose = (reminder.task_id, reminder.employee_id)
+            context.reminders.setdefault(whose, []).append(reminder)
     for employee_id, slug in session.execute(_LOAD_GROUPS, by_people):
         context.groups.setdefault(employee_id, set()).add(slug)
-    # a task a client just created has neither: no statement for an empty list (PUT cost)
+    _load_parties(session, context)
+    if dressed:
+        for task_id, key, value in session.execute(_LOAD_FIELDS, {"task_ids": dressed}):
+            if value is not None:
+                context.fields.setdefault(task_id, {})[key] = str(value)
+    return context
+
+
+def _load_parties(session: Session, context: _Context) -> None:
+    """The tasks' customers and contacts (a task a client just created has neither: no
+    statement for an empty list)."""
     customer_ids = list({t.customer_id for t in context.tasks.values() if t.customer_id})
     if customer_ids:
         found = session.execute(_LOAD_CUSTOMERS, {"customers": customer_ids})
@@ -535,10 +564,20 @@ def _load(session: Session, task_ids: Sequence[int]) -> _Context:
     ):
         email = f" <{contact.email}>" if contact.email else ""
         context.contacts[contact.id] = contact.full_name + email
-    for task_id, key, value in session.execute(_LOAD_FIELDS, ids):
-        if value is not None:
-            context.fields.setdefault(task_id, {})[key] = str(value)
-    return context
+
+
+def _loaded(session: Session, model: Any, ids: set[int], statement: Any) -> dict[int, Any]:
+    """Objects by id: those the transaction has loaded already (a write, its register and
+    employee) from the session, the rest in one statement."""
+    found = {}
+    for object_id in ids:
+        obj = session.identity_map.get(Session.identity_key(model, object_id))
+        if obj is not None:
+            found[object_id] = obj
+    missing = [i for i in ids if i not in found]
+    if missing:
+        found |= {obj.id: obj for obj in session.scalars(statement, {"ids": missing})}
+    return found
 
 
 def task_data_for(session: Session, task_ids: Sequence[int]) -> dict[int, ical.TaskData]:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session
 
 from hermes_groupware.filestore import FileStore
+from hermes_groupware.models import Employee, Register
 from hermes_groupware.models.enums import Source
 
 
@@ -191,11 +192,24 @@ class Database:
                     clear_change_context(conn)
 
 
+class _UnitSession(Session):
+    """A unit of work's session. It keeps the registers and employees it loaded for its whole
+    transaction: SQLAlchemy's identity map holds objects only while something references them,
+    and one write asks for its register and its actor's employee in several services (a PUT of
+    an edited item read its register four times)."""
+
+
+@event.listens_for(_UnitSession, "loaded_as_persistent")
+def _hold_directory_rows(session: Session, instance: object) -> None:
+    if isinstance(instance, (Register, Employee)):
+        session.info.setdefault("hermes_held", []).append(instance)
+
+
 def _open(
     conn: Connection, actor: Actor, source: Source, files: FileStore, *, write: bool
 ) -> UnitOfWork:
     uow = UnitOfWork(
-        session=Session(bind=conn, autoflush=True, expire_on_commit=False),
+        session=_UnitSession(bind=conn, autoflush=True, expire_on_commit=False),
         actor=actor,
         source=source,
         files=files,

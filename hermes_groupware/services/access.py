@@ -33,9 +33,6 @@ from hermes_groupware.models import (
 )
 from hermes_groupware.models.enums import AccessLevel, DelegationMode, ItemKind, Visibility
 
-#: ``session.info`` key of the objects :func:`_shut_out` keeps referenced for the session
-_PINNED = "hermes_access_pinned"
-
 
 def register_levels(session: Session, actor: Actor) -> dict[int, AccessLevel]:
     """The actor's effective level on every register (strongest of default and grants)."""
@@ -53,21 +50,55 @@ def _levels(session: Session, actor: Actor) -> dict[int, AccessLevel]:
     if actor.employee_id is None:
         return {register_id: AccessLevel.NONE for register_id, _ in registers}
     levels = {register_id: AccessLevel(level) for register_id, level in registers}
-    my_groups = select(group_members.c.group_id).where(
-        group_members.c.employee_id == actor.employee_id
-    )
     grants = session.execute(
         select(RegisterPermission.register_id, RegisterPermission.level).where(
-            or_(
-                RegisterPermission.employee_id == actor.employee_id,
-                RegisterPermission.group_id.in_(my_groups),
-            )
+            _granted_to(actor.employee_id)
         )
     ).all()
     for register_id, level in grants:
-        if AccessLevel(level).rank > levels[register_id].rank:
-            levels[register_id] = AccessLevel(level)
+        levels[register_id] = _stronger(levels[register_id], AccessLevel(level))
     return levels
+
+
+def register_level(session: Session, actor: Actor, register_id: int) -> AccessLevel:
+    """The actor's level on one register, as :func:`register_levels` gives it."""
+    if _shut_out(session, actor):
+        return AccessLevel.NONE
+    return _level_on(session, actor, register_id)
+
+
+def _level_on(session: Session, actor: Actor, register_id: int) -> AccessLevel:
+    """:func:`register_level` for an actor known not to be shut out. A write needs one
+    register, which it has loaded already: no reading of every register, as :func:`_levels`."""
+    register = session.get(Register, register_id)
+    if register is None:
+        return AccessLevel.NONE
+    if actor.is_admin:
+        return AccessLevel.EDIT
+    if actor.employee_id is None:
+        return AccessLevel.NONE
+    grants = session.scalars(
+        select(RegisterPermission.level).where(
+            RegisterPermission.register_id == register_id, _granted_to(actor.employee_id)
+        )
+    )
+    level = AccessLevel(register.default_access)
+    for granted in grants:
+        level = _stronger(level, AccessLevel(granted))
+    return level
+
+
+def _granted_to(employee_id: int) -> ColumnElement[bool]:
+    """Grants to the employee and to the groups they belong to."""
+    my_groups = select(group_members.c.group_id).where(group_members.c.employee_id == employee_id)
+    return or_(
+        RegisterPermission.employee_id == employee_id,
+        RegisterPermission.group_id.in_(my_groups),
+    )
+
+
+def _stronger(level: AccessLevel, other: AccessLevel) -> AccessLevel:
+    return other if other.rank > level.rank else level
 
 
 def _shut_out(session: Session, actor: Actor) -> bool:
@@ -75,13 +106,8 @@ def _shut_out(session: Session, actor: Actor) -> bool:
     cached for a few seconds by the protocol adapters, the check is here."""
     if actor.employee_id is None:
         return False
-    employee = session.get(Employee, actor.employee_id)
-    if employee is None:
-        return True
-    # held for the session: its identity map keeps objects only while they are referenced,
-    # and one service call asks this several times (one SELECT instead of five on a PUT)
-    session.info.setdefault(_PINNED, {})[employee.id] = employee
-    return not employee.is_active
+    employee = session.get(Employee, actor.employee_id)  # the unit of work holds it
+    return employee is None or not employee.is_active
 
 
 def _delegated_task_ids(employee_id: int, mode: DelegationMode) -> Select[int]:
@@ -143,7 +169,7 @@ def _personal(me: int) -> ColumnElement[bool]:
 @dataclass(frozen=True)
 class TaskAccess:
     """What an actor may do with one task: :func:`visible_tasks_clause` with ``READ`` and
-    ``EDIT``, decided together (one register lookup, at most one query)."""
+    ``EDIT``, decided together (the register's level, then at most one query)."""
 
     see: bool
     edit: bool
@@ -163,7 +189,7 @@ def task_access(session: Session, actor: Actor, task: Task) -> TaskAccess:
         return NO_ACCESS
     level = AccessLevel.NONE
     if task.visibility is Visibility.NORMAL:
-        level = _levels(session, actor).get(task.register_id, AccessLevel.NONE)
+        level = _level_on(session, actor, task.register_id)
     if level.rank >= AccessLevel.EDIT.rank:
         return FULL_ACCESS
     held = select(Task.id).where(Task.id == task.id, _personal(actor.employee_id))
@@ -218,7 +244,7 @@ def require_register_level(
     session: Session, actor: Actor, register_id: int, level: AccessLevel
 ) -> None:
     """Raise PermissionDenied unless the actor has ``level`` on the register."""
-    if register_levels(session, actor).get(register_id, AccessLevel.NONE).rank < level.rank:
+    if register_level(session, actor, register_id).rank < level.rank:
         raise PermissionDenied(f"you may not {level.value} tasks in this register")
 
 

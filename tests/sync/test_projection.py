@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import event, select, text
 
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.models import CalendarObject, Task
+from hermes_groupware.models.enums import DelegationMode, FieldType
+from hermes_groupware.services import custom_fields, delegation, reminders
 from hermes_groupware.services.directory import add_group, add_member
 from hermes_groupware.services.registers import RegisterChanges, RegisterView, update_register
 from sync import projection
@@ -151,3 +155,51 @@ def test_children_are_looked_up_for_changed_tasks_not_for_new_ones(
         select(CalendarObject.body).where(CalendarObject.task_id == child.id)
     )
     assert all("RELATED-TO" in (body or "") for body in related)
+
+
+def test_a_new_task_s_delegations_reminders_and_fields_are_read_only_when_journaled(
+    uow: UnitOfWork, make: Factory
+) -> None:
+    """Rows that belong to a task need the task first and have journal entries of their own:
+    a task inserted since the last catch-up with no such entry has none, and they are not
+    read (a client's new item). With entries, they are read and rendered."""
+    register, owner, delegate = make.register(), make.employee(), make.employee()
+    custom_fields.define_field(
+        uow, register.code, key="rabat", label="Rabat", field_type=FieldType.NUMBER
+    )
+    assert projection.catch_up(uow.session, uow.now())
+    statements: list[str] = []
+    connection = uow.session.connection()
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    children = ("FROM task_items ", "FROM task_reminders ", "FROM custom_field_values ")
+    due = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        plain = make.task(register, owner, "samo zadanie", due=due)
+        projection.catch_up(uow.session, uow.now())
+        assert not [s for s in statements if any(c in s for c in children)]
+        dressed = make.task(register, owner, "z dodatkami", due=due)
+        delegation.delegate(uow, dressed.id, delegate.login, DelegationMode.WITH_HISTORY)
+        spec = reminders.ReminderSpec(at=due - dt.timedelta(hours=1), employee_id=owner.id)
+        reminders.add_reminder(uow, dressed.id, spec)
+        custom_fields.set_values(uow, dressed.id, {"rabat": "15"})
+        statements.clear()
+        projection.catch_up(uow.session, uow.now())
+        read = {c for c in children for s in statements if c in s}
+        assert read == set(children)
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    bodies = {
+        (obj.collection, obj.task_id): obj.body or ""
+        for obj in uow.session.scalars(
+            select(CalendarObject).where(CalendarObject.task_id.in_([plain.id, dressed.id]))
+        )
+    }
+    assert (f"{delegate.login}/tasks", dressed.id) in bodies
+    assert (f"{delegate.login}/tasks", plain.id) not in bodies
+    assert "BEGIN:VALARM" in bodies[(f"{owner.login}/tasks", dressed.id)]
+    assert "BEGIN:VALARM" not in bodies[(f"{owner.login}/tasks", plain.id)]
+    assert "rabat" in bodies[(f"register:{register.code}", dressed.id)].lower()

@@ -207,6 +207,9 @@ def test_task_access_agrees_with_the_visibility_clause(uow: UnitOfWork, make: Fa
             )
             for level in (AccessLevel.READ, AccessLevel.EDIT)
         }
+        levels = access.register_levels(uow.session, actor)
+        for register_id, level in levels.items():
+            assert access.register_level(uow.session, actor, register_id) is level, person.login
         for task in tasks:
             decided, where = (
                 access.task_access(uow.session, actor, task),
