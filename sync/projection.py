@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -299,10 +300,10 @@ def _refresh(
     now: dt.datetime,
     overrides: Sequence[ClientObject],
     *,
-    bare: set[int] | None = None,
+    bare: AbstractSet[int] = frozenset(),
 ) -> None:
     clients = {(o.collection, o.task_id): o for o in overrides}
-    refresher = _Refresher(session, current, now, clients, bare or set())
+    refresher = _Refresher(session, current, now, clients, bare)
     for start in range(0, len(task_ids), BATCH):
         refresher.batch(task_ids[start : start + BATCH])
 
@@ -319,7 +320,7 @@ class _Refresher:
     current: CalendarState
     now: dt.datetime
     clients: dict[tuple[str, int], ClientObject]
-    bare: set[int]  # see _bare
+    bare: AbstractSet[int]  # see _bare
     by_place: dict[tuple[str, str], CalendarObject] = field(default_factory=dict)
     by_task: dict[tuple[str, int], CalendarObject] = field(default_factory=dict)
 
@@ -516,7 +517,9 @@ _LOAD_FIELDS = (
 )
 
 
-def _load(session: Session, task_ids: Sequence[int], bare: set[int] | None = None) -> _Context:
+def _load(
+    session: Session, task_ids: Sequence[int], bare: AbstractSet[int] = frozenset()
+) -> _Context:
     """What rendering ``task_ids`` needs; nothing is read of ``bare`` tasks but their row."""
     context = _Context()
     ids = {"task_ids": list(task_ids)}
@@ -524,7 +527,7 @@ def _load(session: Session, task_ids: Sequence[int], bare: set[int] | None = Non
     context.registers = _loaded(
         session, Register, {t.register_id for t in context.tasks.values()}, _LOAD_REGISTERS
     )
-    dressed = [t for t in task_ids if t not in (bare or ())]  # may have rows of their own
+    dressed = [t for t in task_ids if t not in bare]  # may have rows of their own
     if dressed:
         for task_id, delegate_id in session.execute(_LOAD_DELEGATES, {"task_ids": dressed}):
             if delegate_id is not None:

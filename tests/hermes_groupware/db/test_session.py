@@ -3,8 +3,11 @@ PostgreSQL connections are pinged only after they sat idle."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from freezegun import freeze_time
+from freezegun.api import FrozenDateTimeFactory as Clock
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
@@ -44,30 +47,33 @@ def _terminate(engine: Engine, pid: int) -> None:
     killer.dispose()
 
 
-@pytest.mark.skipif(not ON_POSTGRESQL, reason="SQLite has no connections to lose")
-def test_a_connection_idle_for_a_while_is_pinged_and_replaced_when_dead(
-    fresh_database: Database,
-) -> None:
+@pytest.fixture
+def dead_connection(fresh_database: Database) -> Iterator[tuple[Engine, int, Clock]]:
+    """An engine whose pool holds one connection, ended from outside; a frozen clock."""
+    if not ON_POSTGRESQL:
+        pytest.skip("SQLite has no connections to lose")
     engine = fresh_database.engine
     engine.pool.dispose()
     with freeze_time("2026-11-27 12:00:00") as clock:
         pooled = _backend(engine)
         _terminate(engine, pooled)
-        clock.tick(PING_AFTER_IDLE_SECONDS + 0.5)
-        with engine.connect() as conn:  # pinged, found dead and replaced: no error
-            assert conn.scalar(text("SELECT pg_backend_pid()")) != pooled
+        yield engine, pooled, clock
 
 
-@pytest.mark.skipif(not ON_POSTGRESQL, reason="SQLite has no connections to lose")
-def test_a_connection_used_a_moment_ago_is_not_pinged_and_the_pool_recovers_from_its_death(
-    fresh_database: Database,
+def test_a_connection_idle_for_a_while_is_pinged_and_replaced_when_dead(
+    dead_connection: tuple[Engine, int, Clock],
 ) -> None:
-    engine = fresh_database.engine
-    engine.pool.dispose()
-    with freeze_time("2026-11-27 12:00:00"):
-        pooled = _backend(engine)
-        _terminate(engine, pooled)
-        with pytest.raises(OperationalError), engine.connect() as conn:
-            conn.scalar(text("SELECT 1"))  # not pinged: the dead connection fails its request
-        with engine.connect() as conn:  # ... and only that one: the pool was renewed
-            assert conn.scalar(text("SELECT pg_backend_pid()")) != pooled
+    engine, pooled, clock = dead_connection
+    clock.tick(PING_AFTER_IDLE_SECONDS + 0.5)
+    with engine.connect() as conn:  # pinged, found dead and replaced: no error
+        assert conn.scalar(text("SELECT pg_backend_pid()")) != pooled
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_the_pool_recovers_from_its_death(
+    dead_connection: tuple[Engine, int, Clock],
+) -> None:
+    engine, pooled, _ = dead_connection
+    with pytest.raises(OperationalError), engine.connect() as conn:
+        conn.scalar(text("SELECT 1"))  # not pinged: the dead connection fails its request
+    with engine.connect() as conn:  # ... and only that one: the pool was renewed
+        assert conn.scalar(text("SELECT pg_backend_pid()")) != pooled
