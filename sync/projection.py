@@ -520,7 +520,8 @@ _LOAD_FIELDS = (
 def _load(
     session: Session, task_ids: Sequence[int], bare: AbstractSet[int] = frozenset()
 ) -> _Context:
-    """What rendering ``task_ids`` needs; nothing is read of ``bare`` tasks but their row."""
+    """What rendering ``task_ids`` needs; no delegations, reminders or custom values are read
+    for ``bare`` tasks (see :func:`_bare`)."""
     context = _Context()
     ids = {"task_ids": list(task_ids)}
     context.tasks = {t.id: t for t in session.scalars(_LOAD_TASKS, ids)}
@@ -572,12 +573,13 @@ def _load_parties(session: Session, context: _Context) -> None:
 def _loaded(session: Session, model: Any, ids: set[int], statement: Any) -> dict[int, Any]:
     """Objects by id: those the transaction has loaded already (a write, its register and
     employee) from the session, the rest in one statement."""
-    found = {}
+    found, missing = {}, []
     for object_id in ids:
         obj = session.identity_map.get(Session.identity_key(model, object_id))
-        if obj is not None:
+        if obj is None:
+            missing.append(object_id)
+        else:
             found[object_id] = obj
-    missing = [i for i in ids if i not in found]
     if missing:
         found |= {obj.id: obj for obj in session.scalars(statement, {"ids": missing})}
     return found
