@@ -14,9 +14,8 @@ import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from waitress import trigger, wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from hermes_groupware.bootstrap import database_from_settings
@@ -30,8 +29,7 @@ if TYPE_CHECKING:
     from reports.service import ReportService
 
 log = logging.getLogger(__name__)
-#: how long a stopping HTTP server waits for the requests in progress
-HTTP_STOP_SECONDS = 10
+
 
 
 def _switched_off(settings: Settings) -> dict[str, str]:
@@ -91,7 +89,7 @@ class RunningRoles:
         self.settings = settings
         self.plan = plan
         self.words: list[str] = []
-        self._http: tuple[BaseWSGIServer | MultiSocketServer, threading.Thread] | None = None
+        self._http: BaseWSGIServer | MultiSocketServer | None = None
         self._mail: MailService | None = None
         self._reports: ReportService | None = None
         self._threads = threads
@@ -126,7 +124,7 @@ class RunningRoles:
     def stop(self) -> None:
         """Stop listening first, then let the background roles finish what they hold."""
         if self._http is not None:
-            stop_http_server(*self._http)
+            self._http.close()
         if self._reports is not None:
             self._reports.stop()
         if self._mail is not None:
@@ -135,9 +133,8 @@ class RunningRoles:
     def _start_http(self) -> None:
         settings = self.settings
         server = http_server(settings, settings.http.host, settings.http.port, self._threads)
-        loop = threading.Thread(target=server.run, name="http", daemon=True)
-        loop.start()
-        self._http = server, loop
+        threading.Thread(target=server.run, name="http", daemon=True).start()
+        self._http = server
         self.words.append(f"http://{settings.http.host}:{settings.http.port}/")
 
 
@@ -157,28 +154,3 @@ def http_server(
         # trusted_proxies only (waitress would drop them, or trust one proxy by its own rules)
         clear_untrusted_proxy_headers=False,
     )
-
-
-def stop_http_server(server: BaseWSGIServer | MultiSocketServer, loop: threading.Thread) -> None:
-    """Stop a running waitress server (``loop`` runs its ``run``) without writing into a file
-    descriptor it no longer owns.
-
-    A worker thread that finishes a request wakes waitress's loop by writing ``x`` to a pipe.
-    ``BaseWSGIServer.close`` closes that pipe while workers may still run, and a late wake-up
-    then writes into whatever the process opened next under the same number: a test saw the
-    byte at the start of another server's answer; it could be a database file. So the workers
-    finish first, then the loop closes the listener, the connections and the pipe itself.
-    """
-    dispatcher = server.task_dispatcher
-    dispatcher.shutdown(timeout=HTTP_STOP_SECONDS)
-    if dispatcher.threads:  # still writing: leave the pipe open rather than free its number
-        log.warning("%d HTTP request(s) still running at shutdown", len(dispatcher.threads))
-        return
-    # a single listener keeps its connections in its wasyncore.dispatcher map (no public name)
-    connections: Any = server.map if isinstance(server, MultiSocketServer) else vars(server)["_map"]
-    wake = next((d for d in connections.values() if isinstance(d, trigger.trigger)), None)
-    if wake is None:
-        return  # stopped already
-    # run by the loop itself; waitress's stubs give the thunk an argument it is not called with
-    wake.pull_trigger(lambda: wasyncore.close_all(connections))  # type: ignore[arg-type,misc]
-    loop.join(HTTP_STOP_SECONDS)

@@ -23,7 +23,6 @@ from sqlalchemy import select, text
 
 from caldav_backend.fast_path import GZIP_MIN_BYTES, FastPath
 from caldav_backend.runtime import Runtime
-from hermes_groupware.cli.roles import stop_http_server
 from hermes_groupware.http.app import radicale_configuration
 from hermes_groupware.models import Task
 from hermes_groupware.models.enums import TaskStatus
@@ -109,9 +108,9 @@ def plain_url(dav_server: Server) -> Iterator[str]:
         dav_server.settings,
         caldav=dataclasses.replace(dav_server.settings.caldav, fast_path=False),
     )
-    base, server, thread = start_server(settings)
+    base, server, _thread = start_server(settings)
     yield base
-    stop_http_server(server, thread)
+    server.close()  # type: ignore[attr-defined]
 
 
 def _same(

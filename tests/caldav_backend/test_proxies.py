@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from hermes_groupware.cli.roles import stop_http_server
 from hermes_groupware.services.directory import set_app_password
 from tests.caldav_backend.conftest import Server, start_server
 from tests.caldav_backend.test_access import PROPFIND_ZERO, _status
@@ -22,9 +21,9 @@ def proxied(dav_server: Server) -> Iterator[Server]:
         http=dataclasses.replace(dav_server.settings.http, trusted_proxies=("127.0.0.1",)),
         caldav=dataclasses.replace(dav_server.settings.caldav, lockout_failures=1),
     )
-    base, server, thread = start_server(settings)
+    base, server, _thread = start_server(settings)
     yield dataclasses.replace(dav_server, url=base, settings=settings, clients=[])
-    stop_http_server(server, thread)
+    server.close()  # type: ignore[attr-defined]
 
 
 def _login(server: Server, login: str, password: str, client: str) -> int:

@@ -18,7 +18,6 @@ from urllib.parse import urlparse
 import pytest
 
 from hermes_groupware import demo
-from hermes_groupware.cli.roles import stop_http_server
 from hermes_groupware.config import Settings
 from tests.caldav_backend.conftest import start_server
 from tests.ports import free_port
@@ -49,11 +48,11 @@ def unreachable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         database=dataclasses.replace(base.database, url=url),
         files=dataclasses.replace(base.files, path=str(tmp / "files")),
     )
-    address, server, thread = start_server(settings)
+    address, server, _thread = start_server(settings)
     try:
         yield address
     finally:
-        stop_http_server(server, thread)
+        server.close()  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(("method", "path", "body"), REQUESTS, ids=[r[0] + r[1] for r in REQUESTS])

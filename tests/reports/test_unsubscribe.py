@@ -11,7 +11,6 @@ from collections.abc import Iterator
 import pytest
 from waitress.server import create_server
 
-from hermes_groupware.cli.roles import stop_http_server
 from hermes_groupware.http.app import create_app
 from hermes_groupware.models.enums import ReportRunStatus
 from hermes_groupware.services import report_schedule_admin, report_schedules
@@ -111,7 +110,7 @@ def site(db_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) 
         try:
             yield Site(mailing, "127.0.0.1", port)
         finally:
-            stop_http_server(server, thread)
+            server.close()
 
 
 def _schedule(site: Site, name: str, *recipients: str) -> int:

@@ -25,7 +25,6 @@ from caldav.lib.error import AuthorizationError
 from sqlalchemy import select
 
 from hermes_groupware import backup, demo
-from hermes_groupware.cli.roles import stop_http_server
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database, make_engine
 from hermes_groupware.filestore import FileStore, chunks_of
@@ -177,7 +176,7 @@ class Writer(threading.Thread):
 def test_backup_while_serving_and_writing_restores_same_tasks_etags_and_tokens(
     live: Site, tmp_path: Path
 ) -> None:
-    url, server, thread = start_server(live.settings)
+    url, server, _thread = start_server(live.settings)
     reader = caldav.DAVClient(url=url, username=READER, password=PASSWORD, timeout=30)
     try:
         before = snapshot(reader)
@@ -193,13 +192,13 @@ def test_backup_while_serving_and_writing_restores_same_tasks_etags_and_tokens(
         assert snapshot(reader) == before  # the writes never touch what READER sees
     finally:
         reader.close()
-        stop_http_server(server, thread)
+        server.close()  # type: ignore[attr-defined]
     assert started < ended  # the writer wrote while the backup ran
     assert result["manifest"]["files"] >= started + 1 and result["missing_files"] == []
 
     restored = site_at(tmp_path / "restored", create=False)
     restored.cli("restore", result["archive"], "--keep-sync-tokens")
-    url, server, thread = start_server(restored.settings)
+    url, server, _thread = start_server(restored.settings)
     client = caldav.DAVClient(url=url, username=READER, password=PASSWORD, timeout=30)
     try:
         assert snapshot(client) == before
@@ -208,7 +207,7 @@ def test_backup_while_serving_and_writing_restores_same_tasks_etags_and_tokens(
             assert list(calendar.objects_by_sync_token(sync_token=token)) == []
     finally:
         client.close()
-        stop_http_server(server, thread)
+        server.close()  # type: ignore[attr-defined]
 
     with restored.database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
         rows = uow.session.execute(
@@ -231,18 +230,18 @@ def test_restore_renews_sync_tokens_by_default_and_keeps_etags(
     live: Site, tmp_path: Path
 ) -> None:
     """Clients that synced after the backup must resync, not miss what the restore undid."""
-    url, server, thread = start_server(live.settings)
+    url, server, _thread = start_server(live.settings)
     client = caldav.DAVClient(url=url, username=READER, password=PASSWORD, timeout=30)
     try:
         before = snapshot(client)
     finally:
         client.close()
-        stop_http_server(server, thread)
+        server.close()  # type: ignore[attr-defined]
     archive = json.loads(live.cli("backup", str(tmp_path), "--json").stdout)["archive"]
     restored = site_at(tmp_path / "restored", create=False)
     restore = json.loads(restored.cli("restore", archive, "--json").stdout)
     assert restore["sync_tokens_kept"] is False
-    url, server, thread = start_server(restored.settings)
+    url, server, _thread = start_server(restored.settings)
     client = caldav.DAVClient(url=url, username=READER, password=PASSWORD, timeout=30)
     try:
         after = snapshot(client)
@@ -253,7 +252,7 @@ def test_restore_renews_sync_tokens_by_default_and_keeps_etags(
             client.request(str(calendar.url), "REPORT", old, {"Depth": "1"})
     finally:
         client.close()
-        stop_http_server(server, thread)
+        server.close()  # type: ignore[attr-defined]
     assert "valid-sync-token" in str(refused.value.body)
     assert {p: objects for p, (_token, objects) in after.items()} == {
         p: objects for p, (_token, objects) in before.items()
