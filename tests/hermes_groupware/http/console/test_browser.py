@@ -5,16 +5,18 @@ afresh. Without Chromium the tests skip locally and fail in CI (CI=true)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import caldav
 import pytest
 import requests
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
@@ -49,7 +51,23 @@ def _submit(browser: WebDriver, button: str, by: str = By.ID) -> None:
     """Click a submit button (or link) and wait until the next page has replaced this one."""
     page = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(by, button).click()
-    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 20).until(_replaced(page))
+
+
+def _replaced(page: WebElement) -> Callable[[WebDriver], bool]:
+    """``staleness_of``, also when chromedriver, asked mid-navigation, reports the old page's
+    node as an inspector error instead of a stale element (a CI run failed on it)."""
+    stale = expected_conditions.staleness_of(page)
+
+    def check(browser: WebDriver) -> bool:
+        try:
+            return stale(browser)
+        except WebDriverException as exc:
+            if "does not belong to the document" in (exc.msg or ""):
+                return True
+            raise
+
+    return check
 
 
 def _log_in(browser: WebDriver, server: ConsoleServer, login: str) -> None:
