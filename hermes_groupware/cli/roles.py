@@ -11,25 +11,20 @@ from __future__ import annotations
 
 import argparse
 import logging
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
-
 from hermes_groupware.bootstrap import database_from_settings
 from hermes_groupware.config import SERVER_ROLES, Settings
 from hermes_groupware.errors import ConfigError
-from hermes_groupware.http.app import create_app
-from hermes_groupware.http.limits import largest_body
+from hermes_groupware.http.server_thread import ServerThread
 from mail_gateway.service import MailService
 
 if TYPE_CHECKING:
     from reports.service import ReportService
 
 log = logging.getLogger(__name__)
-
 
 
 def _switched_off(settings: Settings) -> dict[str, str]:
@@ -89,7 +84,7 @@ class RunningRoles:
         self.settings = settings
         self.plan = plan
         self.words: list[str] = []
-        self._http: BaseWSGIServer | MultiSocketServer | None = None
+        self._http: ServerThread | None = None
         self._mail: MailService | None = None
         self._reports: ReportService | None = None
         self._threads = threads
@@ -124,7 +119,7 @@ class RunningRoles:
     def stop(self) -> None:
         """Stop listening first, then let the background roles finish what they hold."""
         if self._http is not None:
-            self._http.close()
+            self._http.stop()
         if self._reports is not None:
             self._reports.stop()
         if self._mail is not None:
@@ -132,25 +127,6 @@ class RunningRoles:
 
     def _start_http(self) -> None:
         settings = self.settings
-        server = http_server(settings, settings.http.host, settings.http.port, self._threads)
-        threading.Thread(target=server.run, name="http", daemon=True).start()
-        self._http = server
+        self._http = ServerThread(settings, settings.http.host, settings.http.port, self._threads)
+        self._http.start()
         self.words.append(f"http://{settings.http.host}:{settings.http.port}/")
-
-
-def http_server(
-    settings: Settings, host: str, port: int, threads: int
-) -> BaseWSGIServer | MultiSocketServer:
-    """The HTTP role's waitress server, bound and not yet running (tests start the same)."""
-    return create_server(
-        create_app(settings),
-        host=host,
-        port=port,
-        threads=threads,
-        ident="Hermes Groupware",
-        channel_timeout=120,
-        max_request_body_size=largest_body(settings),  # the front and the API refuse more
-        # forwarding headers reach the application, which honours them from [http]
-        # trusted_proxies only (waitress would drop them, or trust one proxy by its own rules)
-        clear_untrusted_proxy_headers=False,
-    )

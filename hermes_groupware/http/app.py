@@ -25,6 +25,7 @@ from caldav_backend.storage import Storage
 from hermes_groupware.bootstrap import database_from_settings
 from hermes_groupware.config import Settings
 from hermes_groupware.db.outage import DATABASE_UNAVAILABLE
+from hermes_groupware.db.session import Database
 from hermes_groupware.http import health, metrics, proxies
 from reports import unsubscribe
 
@@ -60,7 +61,22 @@ def radicale_configuration(runtime: Runtime) -> radicale.config.Configuration:
     return configuration
 
 
-def create_app(settings: Settings) -> WSGIApp:
+class HermesApp:
+    """The WSGI application of one process, and the database pool it opened."""
+
+    def __init__(self, wsgi: WSGIApp, database: Database) -> None:
+        self._wsgi = wsgi
+        self._database = database
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        return self._wsgi(environ, start_response)
+
+    def close(self) -> None:
+        """Close the pooled connections: the server stopped and this process goes on."""
+        self._database.engine.dispose()
+
+
+def create_app(settings: Settings) -> HermesApp:
     """The WSGI application for ``settings`` (create it after forking, one per process)."""
     runtime = Runtime(settings=settings, database=database_from_settings(settings))
     if settings.logging.level.upper() != "DEBUG":
@@ -108,7 +124,8 @@ def create_app(settings: Settings) -> WSGIApp:
 
     operations = health.endpoints(runtime.database) | metrics.endpoints(settings, runtime.database)
     instrumented = metrics.instrumented(app, operations, max_body_bytes=limit)  # + /healthz…
-    return proxies.behind_proxies(instrumented, proxies.networks(settings.http.trusted_proxies))
+    front = proxies.behind_proxies(instrumented, proxies.networks(settings.http.trusted_proxies))
+    return HermesApp(front, runtime.database)
 
 
 Answer = tuple[str, bytes, list[tuple[str, str]]]

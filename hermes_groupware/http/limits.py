@@ -2,7 +2,7 @@
 
 CalDAV bodies stop at ``[caldav] max_body_bytes`` (the front refuses larger ones); a file
 uploaded through the API may be as large as ``[files] max_file_bytes`` plus the form around
-it, so waitress must let that much through to the API, which answers its own 413 in JSON.
+it, so waitress must let more than that through to the API, which answers its own 413 in JSON.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ def upload_body_limit(settings: Settings) -> int:
     return settings.files.max_file_bytes + FORM_OVERHEAD
 
 
-def largest_body(settings: Settings) -> int:
-    """The largest body the server reads at all."""
-    return max(settings.caldav.max_body_bytes, upload_body_limit(settings))
+def server_body_limit(settings: Settings) -> int:
+    """waitress's own limit: twice the largest body the application takes, so that a body
+    announced over a limit gets the application's answer (the API's 413 in JSON), and waitress
+    stops only far larger ones, or a chunked body that does not end."""
+    return 2 * max(settings.caldav.max_body_bytes, upload_body_limit(settings))

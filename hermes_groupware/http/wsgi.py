@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from hermes_groupware.config import load_settings
-from hermes_groupware.http.app import StartResponse, WSGIApp, create_app
+from hermes_groupware.http.app import HermesApp, StartResponse, create_app
 
-_app: WSGIApp | None = None
+_app: HermesApp | None = None
 _lock = threading.Lock()
 
 

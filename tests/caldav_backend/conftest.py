@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import errno
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import caldav
 import pytest
-from waitress.server import create_server
 
 from hermes_groupware import demo
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database
-from hermes_groupware.http.app import create_app
+from hermes_groupware.http.server_thread import ServerThread
 from hermes_groupware.models.enums import Source
 from tests.conftest import DatabaseFactory, migrated
 
@@ -50,29 +46,11 @@ class Server:
         return self.database.unit_of_work(actor or Actor.system("test"), Source.CLI)
 
 
-def _serve_until_closed(server: Any) -> None:
-    """waitress's loop. ``server.close()`` from the test thread can break a ``select`` in
-    progress (EBADF, or a ValueError for the closed descriptor): that is its end, not an error."""
-    try:
-        server.run()
-    except OSError as exc:
-        if exc.errno != errno.EBADF:
-            raise
-    except ValueError:
-        pass
-
-
-def start_server(settings: Settings) -> tuple[str, object, threading.Thread]:
-    server = create_server(
-        create_app(settings),
-        host="127.0.0.1",
-        port=0,
-        threads=4,
-        clear_untrusted_proxy_headers=False,  # as serve: [http] trusted_proxies decides
-    )
-    thread = threading.Thread(target=_serve_until_closed, args=(server,), daemon=True)
-    thread.start()
-    return f"http://127.0.0.1:{server.effective_port}/", server, thread  # type: ignore[attr-defined]
+def start_server(settings: Settings) -> tuple[str, ServerThread]:
+    """The server as ``serve`` runs it, started; its URL at the bare host."""
+    server = ServerThread(settings, "127.0.0.1", 0, 4)
+    server.start()
+    return f"http://127.0.0.1:{server.port}/", server
 
 
 @pytest.fixture(scope="module")
@@ -94,13 +72,13 @@ def dav_server(
     database = Database(engine, FileStore(tmp / "files", 1 << 20))
     with database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
         demo.load(uow, tasks=60, seed=11, demo_mode=True)
-    base, server, _thread = start_server(settings)
+    base, server = start_server(settings)
     running = Server(url=base, database=database, settings=settings)
     try:
         yield running
     finally:
         running.close_clients()
-        server.close()  # type: ignore[attr-defined]
+        server.stop()
         engine.dispose()
 
 

@@ -96,7 +96,7 @@ def test_a_known_password_is_rechecked_without_a_hash_and_revoking_it_reaches_ev
     verification, stays put), and a revocation made elsewhere shuts it out."""
     caldav = dataclasses.replace(dav_server.settings.caldav, login_cache_seconds=0)
     settings = dataclasses.replace(dav_server.settings, caldav=caldav)
-    base, server, _thread = start_server(settings)
+    base, server = start_server(settings)
     other = Server(url=base, database=dav_server.database, settings=settings)
     with dav_server.uow() as uow:
         password = set_app_password(uow, "ebrown", label="test-recheck")
@@ -131,7 +131,7 @@ def test_a_known_password_is_rechecked_without_a_hash_and_revoking_it_reaches_ev
             )
         assert login() == 401
     finally:
-        server.close()  # type: ignore[attr-defined]
+        server.stop()
 
 
 def test_other_homes_are_closed(dav_server: Server) -> None:

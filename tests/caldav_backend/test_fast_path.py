@@ -108,9 +108,9 @@ def plain_url(dav_server: Server) -> Iterator[str]:
         dav_server.settings,
         caldav=dataclasses.replace(dav_server.settings.caldav, fast_path=False),
     )
-    base, server, _thread = start_server(settings)
+    base, server = start_server(settings)
     yield base
-    server.close()  # type: ignore[attr-defined]
+    server.stop()
 
 
 def _same(

@@ -178,7 +178,7 @@ def test_a_client_address_over_its_rate_gets_429_before_any_lookup(dav_server: S
         feeds=dataclasses.replace(dav_server.settings.feeds, address_limit_per_minute=3),
         http=dataclasses.replace(dav_server.settings.http, trusted_proxies=("127.0.0.1",)),
     )
-    base, server, _thread = start_server(settings)
+    base, server = start_server(settings)
     limited = dataclasses.replace(dav_server, url=base, clients=[])
     scanner = {"X-Forwarded-For": "203.0.113.7"}
     try:
@@ -186,7 +186,7 @@ def test_a_client_address_over_its_rate_gets_429_before_any_lookup(dav_server: S
         status, headers, _ = _get(limited, token, "HEAD", scanner)
         other = _get(limited, token, "HEAD", {"X-Forwarded-For": "198.51.100.1"})[0]
     finally:
-        server.close()  # type: ignore[attr-defined]
+        server.stop()
     assert guesses == [404, 404, 404]
     assert status == 429
     assert 1 <= int(headers["retry-after"]) <= 20  # one request back every 20 s

@@ -21,9 +21,9 @@ def proxied(dav_server: Server) -> Iterator[Server]:
         http=dataclasses.replace(dav_server.settings.http, trusted_proxies=("127.0.0.1",)),
         caldav=dataclasses.replace(dav_server.settings.caldav, lockout_failures=1),
     )
-    base, server, _thread = start_server(settings)
+    base, server = start_server(settings)
     yield dataclasses.replace(dav_server, url=base, settings=settings, clients=[])
-    server.close()  # type: ignore[attr-defined]
+    server.stop()
 
 
 def _login(server: Server, login: str, password: str, client: str) -> int:

@@ -48,11 +48,11 @@ def unreachable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         database=dataclasses.replace(base.database, url=url),
         files=dataclasses.replace(base.files, path=str(tmp / "files")),
     )
-    address, server, _thread = start_server(settings)
+    address, server = start_server(settings)
     try:
         yield address
     finally:
-        server.close()  # type: ignore[attr-defined]
+        server.stop()
 
 
 @pytest.mark.parametrize(("method", "path", "body"), REQUESTS, ids=[r[0] + r[1] for r in REQUESTS])

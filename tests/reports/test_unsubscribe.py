@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
-import threading
 import urllib.parse
 from collections.abc import Iterator
 
 import pytest
-from waitress.server import create_server
 
-from hermes_groupware.http.app import create_app
+from hermes_groupware.http.server_thread import ServerThread
 from hermes_groupware.models.enums import ReportRunStatus
 from hermes_groupware.services import report_schedule_admin, report_schedules
 from reports.unsubscribe import make_token, read_token, unsubscribe_url
@@ -98,10 +96,9 @@ def site(db_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) 
     """The real WSGI application on a loopback port; report links point at it."""
     tmp = tmp_path_factory.mktemp("unsubscribe")
     with mailing_on(db_factory, tmp) as mailing:
-        server = create_server(create_app(mailing.settings), host="127.0.0.1", port=0, threads=2)
-        port = server.effective_port  # type: ignore[union-attr]
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
+        server = ServerThread(mailing.settings, "127.0.0.1", 0, 2)
+        port = server.port
+        server.start()
         public = f"http://127.0.0.1:{port}"
         mailing.settings = dataclasses.replace(
             mailing.settings,
@@ -110,7 +107,7 @@ def site(db_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) 
         try:
             yield Site(mailing, "127.0.0.1", port)
         finally:
-            server.close()
+            server.stop()
 
 
 def _schedule(site: Site, name: str, *recipients: str) -> int:

@@ -176,7 +176,7 @@ class Writer(threading.Thread):
 def test_backup_while_serving_and_writing_restores_same_tasks_etags_and_tokens(
     live: Site, tmp_path: Path
 ) -> None:
-    url, server, _thread = start_server(live.settings)
+    url, server = start_server(live.settings)
     reader = caldav.DAVClient(url=url, username=READER, password=PASSWORD, timeout=30)
     try:
         before = snapshot(reader)
@@ -192,13 +192,13 @@ def test_backup_while_serving_and_writing_restores_same_tasks_etags_and_tokens(
         assert snapshot(reader) == before  # the writes never touch what READER sees
     finally:
         reader.close()
-        server.close()  # type: ignore[attr-defined]
+        server.stop()
     assert started < ended  # the writer wrote while the backup ran
     assert result["manifest"]["files"] >= started + 1 and result["missing_files"] == []
 
     restored = site_at(tmp_path / "restored", create=False)
     restored.cli("restore", result["archive"], "--keep-sync-tokens")
-    url, server, _thread = start_server(restored.settings)
+    url, server = start_server(restored.settings)
     client = caldav.DAVClient(url=url, username=READER, password=PASSWORD, timeout=30)
     try:
         assert snapshot(client) == before
@@ -207,7 +207,7 @@ def test_backup_while_serving_and_writing_restores_same_tasks_etags_and_tokens(
             assert list(calendar.objects_by_sync_token(sync_token=token)) == []
     finally:
         client.close()
-        server.close()  # type: ignore[attr-defined]
+        server.stop()
 
     with restored.database.unit_of_work(Actor.system("test"), Source.CLI) as uow:
         rows = uow.session.execute(
@@ -230,18 +230,18 @@ def test_restore_renews_sync_tokens_by_default_and_keeps_etags(
     live: Site, tmp_path: Path
 ) -> None:
     """Clients that synced after the backup must resync, not miss what the restore undid."""
-    url, server, _thread = start_server(live.settings)
+    url, server = start_server(live.settings)
     client = caldav.DAVClient(url=url, username=READER, password=PASSWORD, timeout=30)
     try:
         before = snapshot(client)
     finally:
         client.close()
-        server.close()  # type: ignore[attr-defined]
+        server.stop()
     archive = json.loads(live.cli("backup", str(tmp_path), "--json").stdout)["archive"]
     restored = site_at(tmp_path / "restored", create=False)
     restore = json.loads(restored.cli("restore", archive, "--json").stdout)
     assert restore["sync_tokens_kept"] is False
-    url, server, _thread = start_server(restored.settings)
+    url, server = start_server(restored.settings)
     client = caldav.DAVClient(url=url, username=READER, password=PASSWORD, timeout=30)
     try:
         after = snapshot(client)
@@ -252,7 +252,7 @@ def test_restore_renews_sync_tokens_by_default_and_keeps_etags(
             client.request(str(calendar.url), "REPORT", old, {"Depth": "1"})
     finally:
         client.close()
-        server.close()  # type: ignore[attr-defined]
+        server.stop()
     assert "valid-sync-token" in str(refused.value.body)
     assert {p: objects for p, (_token, objects) in after.items()} == {
         p: objects for p, (_token, objects) in before.items()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -12,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from waitress import wasyncore
 
-from hermes_groupware.cli.roles import http_server
 from hermes_groupware.config import MetricsSettings, Settings
+from hermes_groupware.http.server_thread import ServerThread
 
 
 @dataclass(frozen=True)
@@ -66,16 +64,6 @@ def settings_for(url: str, tmp: Path, **metrics: Any) -> Settings:
     )
 
 
-def _run(server: Any, stopping: threading.Event) -> None:
-    """The server's loop; closing its sockets from the test thread may break a ``select``
-    in progress with EBADF, which is the expected end, not an error."""
-    try:
-        server.run()
-    except OSError:
-        if not stopping.is_set():
-            raise
-
-
 ServeApp = Callable[[Settings], AbstractContextManager[Running]]
 
 
@@ -85,15 +73,7 @@ def serve_app() -> ServeApp:
 
     @contextmanager
     def _serve(settings: Settings) -> Iterator[Running]:
-        server = http_server(settings, "127.0.0.1", 0, 4)  # as `serve` runs it
-        stopping = threading.Event()
-        thread = threading.Thread(target=_run, args=(server, stopping), daemon=True)
-        thread.start()
-        try:
-            yield Running(server.effective_port)  # type: ignore[union-attr]
-        finally:
-            stopping.set()
-            wasyncore.close_all(server._map)  # the listener and every open connection
-            thread.join(timeout=10)
+        with ServerThread(settings, "127.0.0.1", 0, 4) as server:  # as `serve` runs it
+            yield Running(server.port)
 
     return _serve

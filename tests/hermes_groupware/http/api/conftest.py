@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -13,15 +12,12 @@ from typing import Any
 import pytest
 import requests
 from sqlalchemy import delete, select
-from waitress import wasyncore
-from waitress.server import create_server
 
-from hermes_groupware import bootstrap, demo
+from hermes_groupware import demo
 from hermes_groupware.config import Settings
 from hermes_groupware.db.session import Actor, Database, UnitOfWork
 from hermes_groupware.filestore import FileStore
-from hermes_groupware.http import app as http_app
-from hermes_groupware.http.app import create_app
+from hermes_groupware.http.server_thread import ServerThread
 from hermes_groupware.models import Employee, LoginFailure
 from hermes_groupware.models.enums import Source
 from hermes_groupware.services import api_tokens
@@ -101,38 +97,9 @@ class ApiServer:
 
 @contextmanager
 def serving(settings: Settings) -> Iterator[str]:
-    """Serve ``create_app(settings)`` with waitress in a thread; yields the base URL.
-
-    The loop runs one poll at a time and stops before its sockets are closed: closing them
-    under a running ``select`` fails the loop thread with EBADF (seen on a slow machine).
-    """
-    opened: list[Database] = []
-
-    def database(settings: Settings) -> Database:
-        opened.append(bootstrap.database_from_settings(settings))
-        return opened[-1]
-
-    with pytest.MonkeyPatch.context() as patch:  # to dispose the app's engine at the end
-        patch.setattr(http_app, "database_from_settings", database)
-        app = create_app(settings)
-    server: Any = create_server(app, host="127.0.0.1", port=0, threads=4)
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.is_set():
-            wasyncore.loop(timeout=0.1, map=server._map, count=1)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-        server.task_dispatcher.shutdown()
-        wasyncore.close_all(server._map)
-        for db in opened:  # else its pooled connections are closed by the collector, warning
-            db.engine.dispose()
+    """Serve ``create_app(settings)`` as ``serve`` does, in a thread; yields the base URL."""
+    with ServerThread(settings, "127.0.0.1", 0, 4) as server:
+        yield f"http://127.0.0.1:{server.port}"
 
 
 @contextmanager
