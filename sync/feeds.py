@@ -260,9 +260,9 @@ def _due_dates(task: ical.TaskData) -> _Dates:
     """The due day as an all-day event, or a short event ending at a timed due."""
     assert task.due is not None
     if task.all_day:
-        return task.due.date(), task.due.date() + dt.timedelta(days=1)
+        return task.due.date(), ical.shifted(task.due.date(), ical.ONE_DAY)
     due = task.due.astimezone(dt.UTC)
-    return due - TIMED_EVENT, due
+    return ical.shifted(due, -TIMED_EVENT), due
 
 
 def _span_dates(task: ical.TaskData, zone: ZoneInfo) -> tuple[dt.date, dt.date]:
@@ -276,4 +276,4 @@ def _span_dates(task: ical.TaskData, zone: ZoneInfo) -> tuple[dt.date, dt.date]:
         return value.date() if task.all_day else value.astimezone(zone).date()
 
     start, end = day(first), day(last)
-    return start, max(end, start) + dt.timedelta(days=1)
+    return start, ical.shifted(max(end, start), ical.ONE_DAY)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Component, Event, Todo
@@ -405,10 +405,23 @@ def _event_dates(task: TaskData) -> list[tuple[str, Any]]:
         raise ValueError(f"task {task.number} has no dates for an event")
     end_at = task.due if task.due and task.due >= start_at else start_at
     if task.all_day:
-        return [("DTSTART", start_at.date()), ("DTEND", end_at.date() + dt.timedelta(days=1))]
+        return [("DTSTART", start_at.date()), ("DTEND", shifted(end_at.date(), ONE_DAY))]
     if end_at == start_at:
-        end_at = start_at + dt.timedelta(minutes=30)
+        end_at = shifted(start_at, dt.timedelta(minutes=30))
     return [("DTSTART", start_at.astimezone(dt.UTC)), ("DTEND", end_at.astimezone(dt.UTC))]
+
+
+ONE_DAY = dt.timedelta(days=1)
+_Moment = TypeVar("_Moment", dt.date, dt.datetime)
+
+
+def shifted(value: _Moment, delta: dt.timedelta) -> _Moment:
+    """``value + delta``, or ``value`` past year 1 or 9999: a task due at the end of time (the
+    "never" of some desktop data, written straight into the database) still renders."""
+    try:
+        return value + delta
+    except OverflowError:
+        return value
 
 
 def _value(value: dt.datetime | None, all_day: bool) -> dt.date | dt.datetime | None:
@@ -736,16 +749,10 @@ def read_client(text: str, component_name: str) -> ClientFields:
     if not uid:
         raise InvalidCalendarData("the object has no UID")
     start, start_is_date = _when(component, "DTSTART")
-    if component_name == "VTODO":
-        due, due_is_date = _when(component, "DUE")
-        if due is None and start is not None and "DURATION" in component:
-            due, due_is_date = start + _duration(component), start_is_date
-    else:
-        due, due_is_date = _when(component, "DTEND")
-        if due is None and start is not None and "DURATION" in component:
-            due, due_is_date = start + _duration(component), start_is_date
-        if due_is_date and due is not None:
-            due -= dt.timedelta(days=1)  # exclusive end of an all-day event
+    try:
+        due, due_is_date = _due(component, component_name, start, start_is_date)
+    except OverflowError as exc:  # DTEND:00010101 or DURATION past year 9999
+        raise InvalidCalendarData("the end or due date is out of range") from exc
     completed = _when(component, "COMPLETED")[0]
     return ClientFields(
         uid=uid,
@@ -762,6 +769,18 @@ def read_client(text: str, component_name: str) -> ClientFields:
         categories=_categories(component),
         parent_uid=_parent(component),
     )
+
+
+def _due(
+    component: Component, component_name: str, start: dt.datetime | None, start_is_date: bool
+) -> tuple[dt.datetime | None, bool]:
+    """A VTODO's DUE or a VEVENT's last day or end (DTEND, else DTSTART plus DURATION)."""
+    due, due_is_date = _when(component, "DUE" if component_name == "VTODO" else "DTEND")
+    if due is None and start is not None and "DURATION" in component:
+        due, due_is_date = start + _duration(component), start_is_date
+    if component_name == "VEVENT" and due_is_date and due is not None:
+        due -= dt.timedelta(days=1)  # exclusive end of an all-day event
+    return due, due_is_date
 
 
 def _when(component: Component, name: str) -> tuple[dt.datetime | None, bool]:

@@ -366,3 +366,12 @@ def test_item_text_cache_keeps_the_most_recently_used() -> None:
     assert len(cache) == 2
     cache.clear()
     assert cache.get("a") is None
+
+
+@pytest.mark.parametrize("profile", ["event-due", "event-span", "vtodo"])
+def test_a_task_due_at_the_end_of_time_is_served(profile: str) -> None:
+    """9999-12-31 is the "never" of some desktop data: the day after it does not exist."""
+    last_day = dataclasses.replace(TASK, due=dt.datetime(9999, 12, 31, tzinfo=dt.UTC))
+    first_moment = dataclasses.replace(TIMED, due=dt.datetime(1, 1, 1, 0, 10, tzinfo=dt.UTC))
+    text = _render(profile, "full", last_day, first_moment)
+    assert len(_components(text, "VTODO" if profile == "vtodo" else "VEVENT")) == 2

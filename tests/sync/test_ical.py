@@ -608,6 +608,12 @@ def test_same_fields_after_radicale_reserialises(name: str) -> None:
     assert read_client(vobject.readOne(text).serialize(), component) == read_client(text, component)
 
 
+def _lone(component: str, *lines: str) -> str:
+    """A VCALENDAR with one ``component`` holding a UID and ``lines``."""
+    body = [f"BEGIN:{component}", "UID:lone@example.org", *lines, f"END:{component}"]
+    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *body, "END:VCALENDAR", ""])
+
+
 @pytest.mark.parametrize(
     ("text", "component", "reason"),
     [
@@ -620,6 +626,8 @@ def test_same_fields_after_radicale_reserialises(name: str) -> None:
         ("evolution.ics", "VEVENT", "holds VEVENT only, got VTODO"),
         ("thunderbird-override-only.ics", "VTODO", "only recurrence overrides"),
         ("no-uid", "VTODO", "no UID"),
+        (_lone("VEVENT", "DTEND;VALUE=DATE:00010101"), "VEVENT", "out of range"),
+        (_lone("VTODO", "DTSTART:99991231T000000Z", "DURATION:P2D"), "VTODO", "out of range"),
     ],
 )
 def test_invalid_calendar_data(text: str, component: str, reason: str) -> None:
@@ -760,3 +768,16 @@ def test_line_breaks_in_custom_fields_and_customer_do_not_break_a_rendering() ->
     for text in (fresh, patched):
         assert "X-HERMES-CUSTOMER:ACME\\nOddział 2\r\n" in text
         assert "X-HERMES-FIELD-UWAGI:a\\nb\r\n" in text
+
+
+@pytest.mark.parametrize("component", ["VTODO", "VEVENT"])
+@pytest.mark.parametrize("all_day", [True, False])
+def test_a_task_due_at_the_end_of_time_renders(component: str, all_day: bool) -> None:
+    """9999-12-31 is the "never" of some desktop data, written straight into the database: the
+    projection renders it (one task that cannot be rendered would stop every catch-up)."""
+    end = dt.datetime(9999, 12, 31, 0 if all_day else 23, 0 if all_day else 45, tzinfo=dt.UTC)
+    data = task(planned_start=None, due=end, all_day=all_day)
+    text = render(data, placement("plain", component), None, NOW)
+    start, stop = time_range(data, component)
+    assert main(text, component).decoded("DTSTART" if component == "VEVENT" else "DUE")
+    assert start is not None and stop is not None and start <= stop
