@@ -28,7 +28,8 @@ STOP_TIMEOUT_SECONDS = 10
 
 
 class ServerThread:
-    """One waitress server over one :class:`HermesApp`; ``start`` then ``stop`` once."""
+    """One waitress server over one :class:`HermesApp`: ``start``, then ``stop`` (once more
+    after a stop that timed out, to close what that one had to leave open)."""
 
     def __init__(self, settings: Settings, host: str, port: int, threads: int) -> None:
         self.app = create_app(settings)
@@ -83,7 +84,8 @@ class ServerThread:
             log.warning("%d request thread(s) still running; their sockets stay open", left)
             return
         self._in_loop(socket_map, lambda: wasyncore.close_all(socket_map))
-        self._loop.join(timeout)
+        if self._loop.is_alive():
+            self._loop.join(timeout)
         self.app.close()
 
     def _in_loop(self, socket_map: dict[int, Any], action: Callable[[], object]) -> None:
@@ -94,7 +96,7 @@ class ServerThread:
         wake_up = next(d for d in socket_map.values() if isinstance(d, WakeUp))
         done = threading.Event()
 
-        def run(_: object = None) -> None:
+        def run(_: object = None) -> None:  # waitress calls it with no argument
             try:
                 action()
             finally:

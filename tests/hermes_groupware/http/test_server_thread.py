@@ -96,3 +96,13 @@ def test_a_request_outlasting_the_timeout_keeps_the_wake_up_pipe_open(
     assert request.status == 401  # its response still went out
     server.stop()  # now nothing runs: the rest closes
     assert _open_descriptors() < left_open
+
+
+def test_a_server_that_never_started_stops_and_closes_what_it_opened(
+    settings_url: str, tmp_path: Path
+) -> None:
+    """``serve`` stops the HTTP role when a later role fails to start (``stop`` before the loop
+    ever ran)."""
+    before = _open_descriptors()
+    ServerThread(settings_for(settings_url, tmp_path), "127.0.0.1", 0, 2).stop()
+    assert _open_descriptors() <= before
