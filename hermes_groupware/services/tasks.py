@@ -9,7 +9,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -212,6 +212,13 @@ def _apply(task: Task, given: dict[str, Any], now: dt.datetime) -> None:
         setattr(task, name, value)
 
 
+#: dates a write may set. Local times of the last day of year 9999 do not exist in zones east
+#: of UTC, nor a day after it; a date the desktop application wrote outside the range (its
+#: "never" of 9999-12-31) stays as long as nobody changes it.
+EARLIEST: Final = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST: Final = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+
+
 def _validate(session: Session, task: Task, *, new_responsible: bool) -> None:
     subject = (task.subject or "").strip()
     if not subject:
@@ -219,10 +226,14 @@ def _validate(session: Session, task: Task, *, new_responsible: bool) -> None:
     if len(subject) > 500:
         raise InvalidInput("subject", "at most 500 characters")
     task.subject = subject
+    state = inspect(task)
     for name in ("planned_start", "due", "completed_at"):
         value = getattr(task, name)
         if value is not None and value.tzinfo is None:
             raise InvalidInput(name, "a time zone is required")
+        changed = state.attrs[name].history.has_changes()
+        if changed and value is not None and not EARLIEST <= value < LATEST:
+            raise InvalidInput(name, f"between {EARLIEST.year} and {LATEST.year - 1}")
     if task.planned_start and task.due and task.due < task.planned_start:
         raise InvalidInput("due", "the due date is before the planned start")
     if task.opportunity_probability is not None and not 0 <= task.opportunity_probability <= 100:

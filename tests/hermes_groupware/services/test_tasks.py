@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from hermes_groupware.db.session import UnitOfWork
 from hermes_groupware.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -85,6 +85,8 @@ def test_responsible_defaults_to_register_assignee(uow: UnitOfWork, make: Factor
         (TaskChanges(recurrence="FREQ=SOMETIMES"), "recurrence"),
         (TaskChanges(opportunity=Opportunity(probability=150)), "probability"),
         (TaskChanges(due=dt.datetime(2026, 5, 1)), "due"),  # noqa: DTZ001 - naive on purpose
+        (TaskChanges(due=dt.datetime(9999, 12, 31, 23, 30, tzinfo=dt.UTC)), "due"),
+        (TaskChanges(planned_start=dt.datetime(1, 1, 1, tzinfo=dt.UTC)), "planned_start"),
     ],
 )
 def test_bad_values_are_refused_and_nothing_is_written(
@@ -115,6 +117,22 @@ def test_parent_cycles_are_refused(uow: UnitOfWork, make: Factory) -> None:
         with pytest.raises(InvalidInput, match="ancestor"):
             update_task(uow, root.id, TaskChanges(parent_id=parent))
     assert uow.session.get_one(Task, root.id).parent_id is None
+
+
+def test_a_date_out_of_range_from_the_desktop_stays_while_other_fields_change(
+    uow: UnitOfWork, make: Factory
+) -> None:
+    """9999-12-31 is the desktop application's "never": only a new value is checked."""
+    boss, rek = make.employee(), make.register()
+    task = make.task(rek, boss, "never due")
+    never = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+    uow.session.execute(update(Task).where(Task.id == task.id).values(due=never))
+    uow.session.expire(task)
+    update_task(uow, task.id, TaskChanges(status=TaskStatus.DONE))
+    stored = uow.session.get_one(Task, task.id)
+    assert (stored.status, stored.due) == (TaskStatus.DONE, never)
+    with pytest.raises(InvalidInput, match="between 1900 and 9998"):
+        update_task(uow, task.id, TaskChanges(due=never + dt.timedelta(hours=1)))
 
 
 def test_completion_sets_and_reopening_clears_completed_at(uow: UnitOfWork, make: Factory) -> None:
