@@ -744,6 +744,8 @@ def read_client(text: str, component_name: str) -> ClientFields:
     Raises:
         InvalidCalendarData: not iCalendar, wrong component type, or no UID.
     """
+    if "\x00" in text:  # PostgreSQL stores no NUL in text: a 400, not a 500 on the INSERT
+        raise InvalidCalendarData("NUL characters are not allowed")
     component = _main_component(_parse(text), component_name)
     uid = str(component.get("UID", "")).strip()
     if not uid:

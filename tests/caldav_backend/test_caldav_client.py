@@ -214,11 +214,16 @@ def test_bad_bodies_get_400_and_leave_the_task_alone(dav_server: Server) -> None
     uid = f"{uuid.uuid4()}@client"
     todo = calendar.save_todo(ical=_todo(uid, "Nietykalne"))
     client = dav_server.client("jkowalski")
-    url = str(todo.url)
+    url, headers = str(todo.url), {"Content-Type": "text/calendar"}
     event = todo.data.replace("VTODO", "VEVENT")
-    for body in ("to nie jest kalendarz", event, "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"):
-        response = client.request(url, "PUT", body, {"Content-Type": "text/calendar"})
+    never = todo.data.replace("END:VTODO", "DUE:99991231T233000Z\r\nEND:VTODO")
+    empty = "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    for body in ("to nie jest kalendarz", event, empty, never):
+        response = client.request(url, "PUT", body, headers)
         assert response.status in (400, 409), body  # 409: Radicale finds no UID to compare
+    # PostgreSQL stores no NUL: refused, or dropped by Radicale's parser (then no change)
+    nul = client.request(url, "PUT", _with_summary(todo.data, "Nietykalne\x00"), headers)
+    assert nul.status in (204, 400)
     assert _task_by_subject(dav_server, "Nietykalne").version == 1
     assert "Nietykalne" in calendar.todo_by_uid(uid).data
 

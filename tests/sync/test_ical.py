@@ -628,6 +628,7 @@ def _lone(component: str, *lines: str) -> str:
         ("no-uid", "VTODO", "no UID"),
         (_lone("VEVENT", "DTEND;VALUE=DATE:00010101"), "VEVENT", "out of range"),
         (_lone("VTODO", "DTSTART:99991231T000000Z", "DURATION:P2D"), "VTODO", "out of range"),
+        (_lone("VEVENT", "SUMMARY:a\x00b"), "VEVENT", "NUL characters"),
     ],
 )
 def test_invalid_calendar_data(text: str, component: str, reason: str) -> None:
