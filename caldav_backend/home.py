@@ -15,6 +15,7 @@ from hermes_groupware.models import Employee, Group, Register, group_members
 from hermes_groupware.models.enums import AccessLevel, Locale
 from hermes_groupware.services import access
 from hermes_groupware.services.directory import actor_for
+from sync.colours import hex_colour
 from sync.projection import collection_slug, component_of
 
 _TEXT = {
@@ -38,7 +39,9 @@ _TEXT = {
         Locale.EN: ("Team: {name}", "Planned tasks of the {name} team"),
     },
 }
-_COLOURS = {"tasks": "#455A64", "planned": "#6A1B9A", "group": "#00897B"}
+#: a register's own colour is its list's; these are the others' (and a register's whose
+#: colour, written by the desktop application, is not ``#RRGGBB``)
+_COLOURS = {"tasks": "#455A64", "planned": "#6A1B9A", "group": "#00897B", "register": "#546E7A"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def home(uow: UnitOfWork, employee: Employee) -> list[CollectionInfo]:
             level=levels[r.id],
             kind="register",
             names={"name": r.name, "code": r.code},
-            colour=r.colour.upper(),
+            colour=hex_colour(r.colour) or _COLOURS["register"],
         )
         for r in registers
         if levels.get(r.id, AccessLevel.NONE) is not AccessLevel.NONE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 CSS_COLOURS = {
     "black": (0, 0, 0),
@@ -65,12 +66,26 @@ CSS_COLOURS = {
 }
 
 
+_HEX = re.compile(r"#([0-9A-Fa-f]{6})")
+
+
+def hex_colour(value: str | None) -> str | None:
+    """``#RRGGBB`` in upper case, or None when ``value`` is not such a colour. The desktop
+    application writes registers straight into the database: one odd colour there must not
+    stop the rendering of every task of the register."""
+    match = _HEX.fullmatch((value or "").strip())
+    return f"#{match.group(1).upper()}" if match else None
+
+
 @functools.lru_cache(maxsize=1024)
-def nearest_css_colour(hex_colour: str) -> str:
-    """The CSS3 colour name closest to ``#RRGGBB`` (by a perceptually weighted distance).
-    Remembered: every rendering of a task asks for its register's colour (~0.1 ms a search)."""
-    value = hex_colour.lstrip("#")
-    r, g, b = (int(value[i : i + 2], 16) for i in (0, 2, 4))
+def nearest_css_colour(value: str | None) -> str | None:
+    """The CSS3 colour name closest to a ``#RRGGBB`` colour (by a perceptually weighted
+    distance), None for anything else. Remembered: every rendering of a task asks for its
+    register's colour (~0.1 ms a search)."""
+    colour = hex_colour(value)
+    if colour is None:
+        return None
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
 
     def distance(rgb: tuple[int, int, int]) -> float:
         mean_red = (r + rgb[0]) / 2

@@ -24,7 +24,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sync import ical
-from sync.colours import nearest_css_colour
+from sync.colours import hex_colour, nearest_css_colour
 from sync.ical_text import CRLF, date, duration, fold, raw, text, utc
 
 BUSY = {"pl": "Zajęty", "en": "Busy"}
@@ -132,11 +132,12 @@ def _calendar_head(meta: FeedMeta) -> list[str]:
         fold(f"X-WR-CALDESC:{raw(meta.description)}"),
         fold(f"X-WR-CALNAME:{raw(meta.name)}"),
     ]
-    if meta.colour:
-        lines.append(fold(f"COLOR:{text(nearest_css_colour(meta.colour))}"))
+    colour = hex_colour(meta.colour)
+    if colour is not None:
+        lines.append(fold(f"COLOR:{text(nearest_css_colour(colour) or '')}"))
     lines.append(f"REFRESH-INTERVAL;VALUE=DURATION:{ttl}")
-    if meta.colour:
-        lines.append(fold(f"X-APPLE-CALENDAR-COLOR:{raw(meta.colour.upper())}"))
+    if colour is not None:
+        lines.append(fold(f"X-APPLE-CALENDAR-COLOR:{raw(colour)}"))
     lines.append(f"X-PUBLISHED-TTL:{ttl}")
     lines.append(fold(f"X-WR-TIMEZONE:{raw(meta.time_zone)}"))
     return lines

@@ -355,7 +355,9 @@ def _mapped_properties(task: TaskData, placement: Placement) -> list[tuple[str, 
             props.append(("X-HERMES-STATUS", "waiting"))
     else:
         props.append(("TRANSP", "TRANSPARENT"))  # a task plans time; it does not block it
-        props.append(("COLOR", nearest_css_colour(task.register_colour)))
+        colour = nearest_css_colour(task.register_colour)
+        if colour is not None:
+            props.append(("COLOR", colour))
     props.append(("PRIORITY", PRIORITY_OUT.get(task.priority, 5)))
     props.append(("CATEGORIES", [task.register_name, *task.categories]))
     props.append(("CLASS", "PRIVATE" if task.private else "PUBLIC"))

@@ -203,3 +203,36 @@ def test_a_new_task_s_delegations_reminders_and_fields_are_read_only_when_journa
     assert "BEGIN:VALARM" in bodies[(f"{owner.login}/tasks", dressed.id)]
     assert "BEGIN:VALARM" not in bodies[(f"{owner.login}/tasks", plain.id)]
     assert "rabat" in bodies[(f"register:{register.code}", dressed.id)].lower()
+
+
+def test_a_register_colour_that_is_not_one_leaves_the_tasks_rendered_without_it(
+    uow: UnitOfWork, make: Factory
+) -> None:
+    """The desktop application writes registers directly; its colour may be any text."""
+    register = _seven_tasks(uow, make)
+    due = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    make.task(register, make.employee(), "z terminem", due=due)  # also in the planned VEVENTs
+    assert projection.catch_up(uow.session, uow.now())
+    assert "COLOR:" in (_planned_body(uow) or "")
+    uow.session.execute(
+        text("UPDATE registers SET colour = 'zielony' WHERE id = :id"), {"id": register.id}
+    )
+    assert projection.catch_up(uow.session, uow.now())
+    bodies = list(
+        uow.session.scalars(
+            select(CalendarObject.body).where(
+                CalendarObject.task_id.is_not(None), ~CalendarObject.deleted
+            )
+        )
+    )
+    assert len(bodies) >= 9  # seven VTODOs, one more and its VEVENT
+    assert all("CATEGORIES:Stara" in (b or "") for b in bodies)
+    assert "COLOR:" not in (_planned_body(uow) or "")
+
+
+def _planned_body(uow: UnitOfWork) -> str | None:
+    return uow.session.scalar(
+        select(CalendarObject.body).where(
+            CalendarObject.collection.like("%/planned"), ~CalendarObject.deleted
+        )
+    )

@@ -1,0 +1,25 @@
+"""The collections of an employee's home and the properties Radicale serves for them."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from caldav_backend.home import home
+from hermes_groupware.db.session import UnitOfWork
+from hermes_groupware.models import Employee
+from tests.factories import Factory
+
+
+def test_a_register_list_has_the_register_colour_or_a_plain_one_for_junk(
+    uow: UnitOfWork, make: Factory
+) -> None:
+    """The desktop application writes registers directly: its colour may be any text."""
+    person = make.employee()
+    green, odd = make.register(colour="#2e8b57"), make.register()
+    uow.session.execute(
+        text("UPDATE registers SET colour = 'zielony' WHERE id = :id"), {"id": odd.id}
+    )
+    employee = uow.session.get_one(Employee, person.id)
+    colours = {c.key: c.meta["ICAL:calendar-color"] for c in home(uow, employee)}
+    assert colours[f"register:{green.code}"] == "#2E8B57FF"
+    assert colours[f"register:{odd.code}"] == "#546E7AFF"
