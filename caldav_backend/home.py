@@ -15,6 +15,7 @@ from hermes_groupware.models import Employee, Group, Register, group_members
 from hermes_groupware.models.enums import AccessLevel, Locale
 from hermes_groupware.services import access
 from hermes_groupware.services.directory import actor_for
+from hermes_groupware.services.reminders import zone_of
 from sync.colours import hex_colour
 from sync.projection import collection_slug, component_of
 
@@ -57,7 +58,8 @@ class CollectionInfo:
 def home(uow: UnitOfWork, employee: Employee) -> list[CollectionInfo]:
     """The collections of an active employee's home, as that employee may use them."""
     session, login = uow.session, employee.login
-    info = functools.partial(_info, locale=Locale(employee.locale), zone=employee.time_zone)
+    zone = zone_of(employee.time_zone).key  # plain SQL may have written any name
+    info = functools.partial(_info, locale=Locale(employee.locale), zone=zone)
     own = [
         info(f"{login}/{kind}", level=AccessLevel.EDIT, kind=kind, names={}, colour=_COLOURS[kind])
         for kind in ("tasks", "planned")

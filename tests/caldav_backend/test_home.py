@@ -23,3 +23,15 @@ def test_a_register_list_has_the_register_colour_or_a_plain_one_for_junk(
     colours = {c.key: c.meta["ICAL:calendar-color"] for c in home(uow, employee)}
     assert colours[f"register:{green.code}"] == "#2E8B57FF"
     assert colours[f"register:{odd.code}"] == "#546E7AFF"
+
+
+def test_an_unknown_time_zone_of_the_employee_is_warsaw(uow: UnitOfWork, make: Factory) -> None:
+    person = make.employee()
+    uow.session.execute(
+        text("UPDATE employees SET time_zone = 'Mars/Olympus' WHERE id = :id"), {"id": person.id}
+    )
+    employee = uow.session.get_one(Employee, person.id)
+    uow.session.refresh(employee)
+    collections = home(uow, employee)
+    assert collections
+    assert all("TZID:Europe/Warsaw" in c.meta["C:calendar-timezone"] for c in collections)
