@@ -100,12 +100,24 @@ def collection_slug(key: str) -> str:
     """``jkowalski/tasks`` -> ``tasks``; ``register:REK`` -> ``register-rek``."""
     if key.startswith(("register:", "group:")):
         kind, name = key.split(":", 1)
-        return f"{kind}-{name.lower()}"
+        return f"{kind}-{_slug_part(name)}"
     return key.split("/", 1)[1]
 
 
+_SLUG_SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def _slug_part(name: str) -> str:
+    """``name`` in lower case, any character but ASCII letters, digits and ``-`` written as
+    ``_<hex code point>_``: the desktop application may write a register code like ``ZAŻ/1``
+    straight into the database, and a URL path segment must stay one plain segment."""
+    return "".join(c if c in _SLUG_SAFE else f"_{ord(c):x}_" for c in name.lower())
+
+
 def component_of(key: str) -> str:
-    """The one component type a collection holds."""
+    """The one component type a collection holds (a register's code may end in ``/planned``)."""
+    if key.startswith("register:"):
+        return "VTODO"
     return "VEVENT" if key.endswith("/planned") or key.startswith("group:") else "VTODO"
 
 

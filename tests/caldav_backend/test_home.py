@@ -35,3 +35,18 @@ def test_an_unknown_time_zone_of_the_employee_is_warsaw(uow: UnitOfWork, make: F
     collections = home(uow, employee)
     assert collections
     assert all("TZID:Europe/Warsaw" in c.meta["C:calendar-timezone"] for c in collections)
+
+
+def test_a_register_code_written_by_plain_sql_is_one_ascii_path_segment(
+    uow: UnitOfWork, make: Factory
+) -> None:
+    person, register = make.employee(), make.register()
+    uow.session.execute(
+        text("UPDATE registers SET code = 'Ż/planned_' WHERE id = :id"), {"id": register.id}
+    )
+    employee = uow.session.get_one(Employee, person.id)
+    found = {c.key: c for c in home(uow, employee)}
+    odd = found["register:Ż/planned_"]
+    assert odd.slug == "register-_17c__2f_planned_5f_"
+    assert odd.meta["C:supported-calendar-component-set"] == "VTODO"
+    assert found[f"{person.login}/tasks"].slug == "tasks"
