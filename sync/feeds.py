@@ -133,8 +133,9 @@ def _calendar_head(meta: FeedMeta) -> list[str]:
         fold(f"X-WR-CALNAME:{raw(meta.name)}"),
     ]
     colour = hex_colour(meta.colour)
-    if colour is not None:
-        lines.append(fold(f"COLOR:{text(nearest_css_colour(colour) or '')}"))
+    css_name = nearest_css_colour(colour)
+    if css_name is not None:
+        lines.append(fold(f"COLOR:{text(css_name)}"))
     lines.append(f"REFRESH-INTERVAL;VALUE=DURATION:{ttl}")
     if colour is not None:
         lines.append(fold(f"X-APPLE-CALENDAR-COLOR:{raw(colour)}"))

@@ -783,7 +783,7 @@ def _due(
     if due is None and start is not None and "DURATION" in component:
         due, due_is_date = start + _duration(component), start_is_date
     if component_name == "VEVENT" and due_is_date and due is not None:
-        due -= dt.timedelta(days=1)  # exclusive end of an all-day event
+        due -= ONE_DAY  # exclusive end of an all-day event
     return due, due_is_date
 
 
