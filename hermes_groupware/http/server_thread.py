@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
 from waitress import wasyncore
+from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.trigger import trigger as WakeUp
 
@@ -66,8 +68,9 @@ class ServerThread:
         self.stop()
 
     def stop(self, timeout: int = STOP_TIMEOUT_SECONDS) -> None:
-        """Stop accepting, let requests in progress finish (up to ``timeout``), then close every
-        socket and the wake-up pipe in the loop thread and release the app's database pool."""
+        """Stop accepting, let requests in progress finish and their answers go out (up to
+        ``timeout`` each), then close every socket and the wake-up pipe in the loop thread and
+        release the app's database pool."""
         socket_map = _socket_map(self.server)
         listeners = [d for d in socket_map.values() if isinstance(d, BaseWSGIServer)]
 
@@ -83,6 +86,8 @@ class ServerThread:
             left = len(dispatcher.threads)
             log.warning("%d request thread(s) still running; their sockets stay open", left)
             return
+        if self._loop.is_alive():
+            _wait_until_sent(socket_map, timeout)
         self._in_loop(socket_map, lambda: wasyncore.close_all(socket_map))
         if self._loop.is_alive():
             self._loop.join(timeout)
@@ -104,6 +109,16 @@ class ServerThread:
 
         wake_up.pull_trigger(run)
         done.wait(STOP_TIMEOUT_SECONDS)
+
+
+def _wait_until_sent(socket_map: dict[int, Any], timeout: float) -> None:
+    """Until the loop thread has written out every finished response (or ``timeout``): a
+    connection closed with bytes unsent is reset, and its client loses the answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(
+        isinstance(d, HTTPChannel) and d.total_outbufs_len for d in list(socket_map.values())
+    ):
+        time.sleep(0.01)
 
 
 def _socket_map(server: BaseWSGIServer | MultiSocketServer) -> dict[int, Any]:
